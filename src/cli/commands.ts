@@ -1,0 +1,142 @@
+// The CLI's commands: each parses its options, builds what it needs through
+// main.ts, does one thing, and says what it did.
+import { loadConfig, type Config } from '../config.ts';
+import { type Haven, openPlatformDatabase, startHaven } from '../main.ts';
+import { loadRootSecrets } from '../platform/crypto/secrets.ts';
+import { createPseudonymizer } from '../platform/crypto/pseudonym.ts';
+import { prepareDataDir } from '../platform/datadir.ts';
+import { createLogger } from '../platform/log.ts';
+import { required, UsageError } from './usage.ts';
+
+type Values = Record<string, unknown>;
+interface Command {
+  summary: string;
+  help: string;
+  options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+  run(values: Values, positionals: string[]): Promise<number>;
+}
+
+const out = (line: string) => process.stdout.write(line + '\n');
+
+function config(values: Values = {}): Config {
+  return loadConfig(process.env, { port: values.port, host: values.host, workerRegion: values.region });
+}
+
+/** Runs fn against a started Haven (no HTTP, no workers) and always closes it. */
+async function withHaven<T>(fn: (haven: Haven) => Promise<T>): Promise<T> {
+  const haven = await startHaven(config(), { workers: false, http: false, attach: true, logDestination: quietLog() });
+  try {
+    return await fn(haven);
+  } finally {
+    await haven.close();
+  }
+}
+
+/** CLI commands log warnings only, to stderr, so their stdout stays clean. */
+function quietLog() {
+  return { write: (line: string) => { if (/"level":(4|5|6)\d/.test(line)) process.stderr.write(line); } };
+}
+
+function untilSignal(haven: Haven, what: string): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      haven.platform.log.info({ signal }, `${what} stopping`);
+      await haven.close();
+      resolve(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+}
+
+export const commands: Record<string, Command> = {
+  serve: {
+    summary: 'serve HTTP and run job workers (the default for npm start)',
+    help: 'Usage: haven serve [--no-workers] [--host H] [--port P]\n\n  --no-workers   serve HTTP only; run "haven worker" elsewhere\n  --host H       address to bind (HAVEN_HOST, default 127.0.0.1)\n  --port P       port (HAVEN_PORT, default 8080)',
+    options: { 'no-workers': { type: 'boolean' }, host: { type: 'string' }, port: { type: 'string' } },
+    async run(values) {
+      const haven = await startHaven(config(values), { workers: !values['no-workers'], http: true });
+      haven.platform.log.info({ url: haven.url, workers: !values['no-workers'] }, 'Haven is serving');
+      process.stderr.write(`Haven is serving on ${haven.url}\n`);
+      return untilSignal(haven, 'server');
+    },
+  },
+  worker: {
+    summary: 'run job workers only',
+    help: 'Usage: haven worker [--region R]\n\n  --region R     only run region-tagged jobs of region R (HAVEN_WORKER_REGION)',
+    options: { region: { type: 'string' } },
+    async run(values) {
+      const cfg = config(values);
+      if (cfg.workerRegion && !(cfg.workerRegion in cfg.regions)) throw new UsageError(`worker: --region ${cfg.workerRegion} is not a configured region`);
+      const haven = await startHaven(cfg, { workers: true, http: false });
+      haven.platform.log.info({ region: cfg.workerRegion ?? 'all' }, 'worker running');
+      return untilSignal(haven, 'worker');
+    },
+  },
+  migrate: {
+    summary: 'apply database migrations and exit',
+    help: 'Usage: haven migrate\n\nApplies pending migrations (also done on every start). Safe to run on several nodes at once.',
+    options: {},
+    async run() {
+      const cfg = config();
+      prepareDataDir(cfg.dataDir);
+      const secrets = loadRootSecrets(cfg.dataDir, cfg);
+      const log = createLogger({ level: 'warn', pseudonymize: createPseudonymizer(secrets.pseudonymKey), destination: quietLog() });
+      const { db, embedded } = await openPlatformDatabase(cfg, log, secrets.masterKey);
+      const { rows } = await db.ownerPool.query('select count(*)::int as n from kysely_migration');
+      await db.close();
+      await embedded?.stop();
+      out(`database is at the latest schema (${rows[0].n} migrations applied)`);
+      return 0;
+    },
+  },
+  setup: {
+    summary: 'create a tenant and its first admin, non-interactively',
+    help: 'Usage: haven setup --tenant NAME --admin-email E --admin-password P [--region R] [--slug S]',
+    options: { tenant: { type: 'string' }, 'admin-email': { type: 'string' }, 'admin-password': { type: 'string' }, region: { type: 'string' }, slug: { type: 'string' } },
+    async run(values) {
+      required(values, 'tenant', 'admin-email', 'admin-password');
+      return withHaven(async ({ modules }) => {
+        const result = await modules.setup({
+          tenantName: String(values.tenant),
+          slug: values.slug as string | undefined,
+          region: values.region as string | undefined,
+          adminEmail: String(values['admin-email']),
+          adminPassword: String(values['admin-password']),
+        });
+        out(`created tenant ${result.tenant.slug} (${result.tenant.id}) in region ${result.tenant.region}`);
+        out(`created owner ${result.adminEmail}`);
+        return 0;
+      });
+    },
+  },
+  tenant: {
+    summary: 'tenant list | create --name N [--slug S] [--region R]',
+    help: 'Usage: haven tenant list\n       haven tenant create --name N [--slug S] [--region R]',
+    options: { name: { type: 'string' }, slug: { type: 'string' }, region: { type: 'string' } },
+    async run(values, [action]) {
+      if (action === 'list') {
+        return withHaven(async ({ modules }) => {
+          for (const t of await modules.tenants.list()) out(`${t.id}  ${t.slug.padEnd(24)} ${t.region.padEnd(10)} ${t.status}  ${t.name}`);
+          return 0;
+        });
+      }
+      if (action === 'create') {
+        required(values, 'name');
+        return withHaven(async ({ modules }) => {
+          const t = await modules.tenants.create({ name: String(values.name), slug: values.slug as string | undefined, region: values.region as string | undefined });
+          out(`created tenant ${t.slug} (${t.id}) in region ${t.region}`);
+          return 0;
+        });
+      }
+      throw new UsageError('tenant: expected "list" or "create"');
+    },
+  },
+};
+
+export async function runCommand(name: string, values: Values, positionals: string[]): Promise<number> {
+  return commands[name]!.run(values, positionals);
+}

@@ -1,0 +1,166 @@
+// Every setting Haven reads, in one schema. Sources, later winning:
+// defaults → haven.config.json (or HAVEN_CONFIG) → environment variables.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const int = (min: number, max: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+const base64Key = z
+  .string()
+  .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 bytes, base64-encoded');
+
+const fsStorage = z.object({
+  driver: z.literal('fs'),
+  path: z.string().optional().describe('Directory for objects; defaults to <dataDir>/storage/<region>'),
+});
+
+const s3Storage = z.object({
+  driver: z.literal('s3'),
+  bucket: z.string().min(3),
+  endpoint: z.url().optional().describe('S3-compatible endpoint; omit for AWS'),
+  region: z.string().default('us-east-1'),
+  accessKeyId: z.string().optional(),
+  secretAccessKey: z.string().optional(),
+  forcePathStyle: z.boolean().default(true),
+  prefix: z.string().default(''),
+});
+
+export const storageLocationSchema = z.discriminatedUnion('driver', [fsStorage, s3Storage]);
+export type StorageLocationConfig = z.infer<typeof storageLocationSchema>;
+
+const regionSchema = z.object({
+  jurisdiction: z.string().min(2).describe('Legal jurisdiction of the region, e.g. EU, CH, US'),
+  storage: storageLocationSchema,
+});
+
+export const configSchema = z
+  .object({
+    env: z.enum(['development', 'test', 'production']).default('development').describe('Deployment mode; production refuses unsafe settings'),
+    host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP server binds to'),
+    port: int(0, 65535).default(8080).describe('HTTP port (0 picks a free one)'),
+    publicUrl: z.url().optional().describe('External URL of Haven when behind a proxy'),
+    dataDir: z.string().min(1).default('./data').describe('Directory for the embedded database, local storage and generated secrets'),
+    databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional().describe('Use this PostgreSQL server (owner role, runs migrations) instead of the embedded one'),
+    databaseAppUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional().describe('Connection for request work, as a role that does not own the tables; derived when omitted'),
+    embeddedDatabasePort: int(1024, 65535).default(54329).describe('Loopback port of the embedded PostgreSQL'),
+    allowEmbeddedDatabaseInProduction: z.stringbool().default(false).describe('Permit the embedded database when env is production'),
+    masterKey: base64Key.optional().describe('Key that wraps tenant keys (32 bytes base64); generated into the data dir when omitted'),
+    signingKey: base64Key.optional().describe('Key for signed tokens and audit checkpoints; generated when omitted'),
+    pseudonymKey: base64Key.optional().describe('Key for keyed pseudonyms of emails and IPs in logs and audit; generated when omitted'),
+    tlsCertFile: z.string().optional().describe('PEM certificate for built-in TLS'),
+    tlsKeyFile: z.string().optional().describe('PEM private key for built-in TLS'),
+    trustProxy: z.string().optional().describe('Comma-separated proxy addresses/CIDRs whose X-Forwarded-* headers are trusted'),
+    bodyLimitBytes: int(1024, 64 * 1024 * 1024).default(1024 * 1024).describe('Largest JSON body accepted'),
+    rateLimitPerMinute: int(1, 1_000_000).default(600).describe('Requests per client address per minute across all nodes'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
+    jobConcurrency: int(1, 1_000_000).max(64).default(2).describe('Jobs run at once per queue by one worker'),
+    workerRegion: z.string().optional().describe('Only run region-tagged jobs for this region (haven worker --region)'),
+    defaultRegion: z.string().default('default').describe('Region of tenants created without one'),
+    regions: z.record(z.string().regex(/^[a-z0-9-]+$/), regionSchema)
+      .default({ default: { jurisdiction: 'EU', storage: { driver: 'fs' } } })
+      .describe('Named regions: jurisdiction and object storage location'),
+    auditRetentionDays: int(180, 36500).default(365).describe('Default audit trail retention (minimum 180 days)'),
+  })
+  .superRefine((c, ctx) => {
+    if (!(c.defaultRegion in c.regions)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultRegion'], message: `names no configured region (have: ${Object.keys(c.regions).join(', ')})` });
+    }
+    if (Boolean(c.tlsCertFile) !== Boolean(c.tlsKeyFile)) {
+      ctx.addIssue({ code: 'custom', path: ['tlsCertFile'], message: 'tlsCertFile and tlsKeyFile must be given together' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variable for each top-level key. */
+export const envNames: Record<keyof Config, string> = {
+  env: 'HAVEN_ENV',
+  host: 'HAVEN_HOST',
+  port: 'HAVEN_PORT',
+  publicUrl: 'HAVEN_PUBLIC_URL',
+  dataDir: 'HAVEN_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  databaseAppUrl: 'HAVEN_DATABASE_APP_URL',
+  embeddedDatabasePort: 'HAVEN_EMBEDDED_DB_PORT',
+  allowEmbeddedDatabaseInProduction: 'HAVEN_ALLOW_EMBEDDED_DB_IN_PRODUCTION',
+  masterKey: 'HAVEN_MASTER_KEY',
+  signingKey: 'HAVEN_SIGNING_KEY',
+  pseudonymKey: 'HAVEN_PSEUDONYM_KEY',
+  tlsCertFile: 'HAVEN_TLS_CERT_FILE',
+  tlsKeyFile: 'HAVEN_TLS_KEY_FILE',
+  trustProxy: 'HAVEN_TRUST_PROXY',
+  bodyLimitBytes: 'HAVEN_BODY_LIMIT_BYTES',
+  rateLimitPerMinute: 'HAVEN_RATE_LIMIT_PER_MINUTE',
+  logLevel: 'HAVEN_LOG_LEVEL',
+  jobConcurrency: 'HAVEN_JOB_CONCURRENCY',
+  workerRegion: 'HAVEN_WORKER_REGION',
+  defaultRegion: 'HAVEN_DEFAULT_REGION',
+  regions: 'HAVEN_REGIONS',
+  auditRetentionDays: 'HAVEN_AUDIT_RETENTION_DAYS',
+};
+
+const jsonEnvKeys = new Set<keyof Config>(['regions']);
+
+export class ConfigError extends Error {}
+
+/** Reads configuration; throws ConfigError with one line naming the key. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
+  const raw: Record<string, unknown> = { ...readConfigFile(env) };
+  for (const [key, name] of Object.entries(envNames) as [keyof Config, string][]) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    raw[key] = jsonEnvKeys.has(key) ? parseJsonEnv(name, value) : value;
+  }
+  Object.assign(raw, Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)));
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.join('.');
+    const top = issue.path[0] as keyof Config | undefined;
+    const source = top && envNames[top] ? ` (${envNames[top]})` : '';
+    throw new ConfigError(`invalid configuration: ${path || 'config'}${source}: ${issue.message}`);
+  }
+  const config = parsed.data;
+  config.dataDir = resolve(config.dataDir);
+  return config;
+}
+
+function readConfigFile(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const file = env.HAVEN_CONFIG ?? 'haven.config.json';
+  if (!existsSync(file)) {
+    if (env.HAVEN_CONFIG) throw new ConfigError(`invalid configuration: HAVEN_CONFIG: file ${file} does not exist`);
+    return {};
+  }
+  try {
+    const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected a JSON object');
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${file}: ${(err as Error).message}`);
+  }
+}
+
+function parseJsonEnv(name: string, value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new ConfigError(`invalid configuration: ${name}: not valid JSON`);
+  }
+}
+
+/** Settings that are unsafe in production; returns the first problem, if any. */
+export function productionProblem(config: Config, generatedSecrets: string[]): string | undefined {
+  if (config.env !== 'production') return undefined;
+  if (generatedSecrets.length > 0) {
+    return `refusing to start in production with generated secrets (${generatedSecrets.join(', ')}); set ${generatedSecrets.map((s) => envNames[s as keyof Config]).join(', ')}`;
+  }
+  if (!config.tlsCertFile && !config.trustProxy) {
+    return 'refusing to serve plain HTTP in production; set HAVEN_TLS_CERT_FILE/HAVEN_TLS_KEY_FILE or HAVEN_TRUST_PROXY for a TLS-terminating proxy';
+  }
+  if (!config.databaseUrl && !config.allowEmbeddedDatabaseInProduction) {
+    return 'refusing the embedded database in production; set DATABASE_URL or HAVEN_ALLOW_EMBEDDED_DB_IN_PRODUCTION=true';
+  }
+  return undefined;
+}

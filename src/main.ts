@@ -1,0 +1,205 @@
+// Composition root: config → platform adapters → modules → HTTP routes and
+// job handlers. Everything is built here and passed in; nothing is global.
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type Config, productionProblem } from './config.ts';
+import { createKeyring } from './platform/crypto/keyring.ts';
+import { createPseudonymizer } from './platform/crypto/pseudonym.ts';
+import { loadRootSecrets } from './platform/crypto/secrets.ts';
+import { lockDataDir, prepareDataDir, StartupError } from './platform/datadir.ts';
+import { appRoleName, type Database, ensureAppRole, ensureDatabaseExists, grantAppRole, openDatabase } from './platform/db/database.ts';
+import { attachEmbeddedPostgres, type EmbeddedPostgres, startEmbeddedPostgres } from './platform/db/embedded.ts';
+import { migrateToLatest } from './platform/db/migrate.ts';
+import { registerHealthRoutes } from './platform/http/health.ts';
+import { createMetrics } from './platform/http/metrics.ts';
+import { buildHttpServer, type HttpServer } from './platform/http/server.ts';
+import { JobQueue } from './platform/jobs.ts';
+import { createLogger, type Logger } from './platform/log.ts';
+import { type Platform, systemClock } from './platform/platform.ts';
+import { createStorage } from './platform/storage/regions.ts';
+import { createModules, type Modules } from './modules/index.ts';
+
+export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+export interface HavenOptions {
+  /** Run job workers in this process (haven serve without --no-workers, haven worker). */
+  workers: boolean;
+  /** Serve HTTP (false for haven worker). */
+  http: boolean;
+  /** Where logs go; stdout by default. */
+  logDestination?: import('pino').DestinationStream;
+  /** Seconds between job supervision passes; tests lower it. */
+  superviseIntervalSeconds?: number;
+  /** Tests: add routes before the server starts listening. */
+  beforeListen?: (app: HttpServer) => Promise<void>;
+  /** CLI commands: use the embedded database of a Haven already serving this data dir. */
+  attach?: boolean;
+}
+
+export interface Haven {
+  config: Config;
+  platform: Platform;
+  modules: Modules;
+  app?: HttpServer;
+  url?: string;
+  embedded?: EmbeddedPostgres;
+  close(): Promise<void>;
+}
+
+/** Brings up the database (embedded or external) and runs migrations. */
+export async function openPlatformDatabase(config: Config, log: Logger, masterKey: Buffer, attachTo?: EmbeddedPostgres): Promise<{ db: Database; embedded?: EmbeddedPostgres }> {
+  let embedded: EmbeddedPostgres | undefined = attachTo;
+  let ownerUrl = config.databaseUrl;
+  if (!ownerUrl) {
+    embedded ??= await startEmbeddedPostgres(config.dataDir, config.embeddedDatabasePort, (line) => log.info(line));
+    ownerUrl = embedded.url;
+  } else {
+    await ensureDatabaseExists(ownerUrl);
+  }
+  const role = appRoleName(ownerUrl);
+  // Every node derives the same app-role password from the shared master key.
+  const appPassword = createHmac('sha256', masterKey).update(`haven:app-db-password:${role}`).digest('base64url');
+  const appUrl = config.databaseAppUrl ?? (() => {
+    const u = new URL(ownerUrl);
+    u.username = role;
+    u.password = appPassword;
+    return u.toString();
+  })();
+  const db = openDatabase(ownerUrl, appUrl);
+  try {
+    const report = await migrateToLatest(db.ownerPool);
+    if (report.applied.length) log.info({ applied: report.applied }, 'database migrated');
+    if (!config.databaseAppUrl) await ensureAppRole(db.ownerPool, role, appPassword);
+    await grantAppRole(db.ownerPool, config.databaseAppUrl ? new URL(config.databaseAppUrl).username : role);
+    await checkMasterKey(db, masterKey);
+  } catch (err) {
+    await db.close();
+    await embedded?.stop();
+    throw err;
+  }
+  return { db, embedded };
+}
+
+/** Refuses to run with a master key other than the one the database was set up with. */
+async function checkMasterKey(db: Database, masterKey: Buffer): Promise<void> {
+  const check = createHmac('sha256', masterKey).update('haven:master-key-check').digest('base64url');
+  await db.ownerPool.query('insert into keyring_check (id, master_key_check) values (1, $1) on conflict (id) do nothing', [check]);
+  const { rows } = await db.ownerPool.query('select master_key_check from keyring_check where id = 1');
+  if (rows[0].master_key_check !== check) {
+    throw new StartupError('the master key does not match the one this database was set up with; give every node the same HAVEN_MASTER_KEY');
+  }
+}
+
+export async function startHaven(config: Config, opts: HavenOptions): Promise<Haven> {
+  prepareDataDir(config.dataDir);
+  const secrets = loadRootSecrets(config.dataDir, config);
+  const problem = productionProblem(config, secrets.generated);
+  if (problem) throw new StartupError(problem);
+  const pseudonymize = createPseudonymizer(secrets.pseudonymKey);
+  const log = createLogger({ level: config.logLevel, pseudonymize, destination: opts.logDestination });
+  // A CLI command beside a running Haven shares its embedded database.
+  const attached = !config.databaseUrl && opts.attach ? attachEmbeddedPostgres(config.dataDir) : undefined;
+  const unlock = config.databaseUrl || attached ? () => undefined : lockDataDir(config.dataDir);
+
+  const cleanups: (() => Promise<void> | void)[] = [unlock];
+  const close = async () => {
+    for (const fn of cleanups.splice(0).reverse()) await Promise.resolve(fn()).catch((err) => log.error({ err }, 'shutdown step failed'));
+    log.flush?.();
+  };
+
+  try {
+    const { db, embedded } = await openPlatformDatabase(config, log, secrets.masterKey, attached);
+    cleanups.push(() => embedded?.stop());
+    cleanups.push(() => db.close());
+
+    const jobs = new JobQueue({ connectionString: db.ownerUrl, log, regions: Object.keys(config.regions), superviseIntervalSeconds: opts.superviseIntervalSeconds });
+    await jobs.start();
+    cleanups.push(() => jobs.stop());
+
+    const platform: Platform = {
+      config, log, db, jobs,
+      storage: createStorage(config),
+      keyring: createKeyring(secrets.masterKey),
+      pseudonymize,
+      signingKey: secrets.signingKey,
+      clock: systemClock,
+    };
+    const metrics = createMetrics(() => jobs.counts());
+    jobs.onFailure((queue) => metrics.jobsFailed.inc({ queue }));
+    const modules = await createModules(platform);
+
+    if (opts.workers) await modules.startWorkers(config.jobConcurrency, config.workerRegion);
+
+    let app: HttpServer | undefined;
+    let url: string | undefined;
+    if (opts.http) {
+      app = await buildHttpServer({
+        log, metrics, rateLimitPool: db.appPool,
+        rateLimitPerMinute: config.rateLimitPerMinute,
+        bodyLimitBytes: config.bodyLimitBytes,
+        trustProxy: config.trustProxy,
+        tls: config.tlsCertFile && config.tlsKeyFile ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined,
+        version: VERSION,
+      });
+      registerHealthRoutes(app, { database: () => db.ping(), storage: () => platform.storage.ping(), queue: () => jobs.ping() });
+      await modules.registerRoutes(app);
+      await opts.beforeListen?.(app);
+      // Close HTTP first on shutdown: in-flight requests finish before the pools go.
+      cleanups.push(() => app!.close());
+      url = await listen(app, config);
+    }
+    if (embedded && !attached) cleanups.push(watchEmbeddedDatabase(db, embedded, config, log));
+    await modules.onStarted();
+    return { config, platform, modules, app, url, embedded, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function listen(app: HttpServer, config: Config): Promise<string> {
+  try {
+    return await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new StartupError(`port ${config.port} on ${config.host} is already in use; stop the other server or set HAVEN_PORT`);
+    if (code === 'EACCES') throw new StartupError(`not allowed to listen on ${config.host}:${config.port}; choose a port above 1024 with HAVEN_PORT`);
+    if (code === 'EADDRNOTAVAIL') throw new StartupError(`address ${config.host} is not available on this machine; check HAVEN_HOST`);
+    throw err;
+  }
+}
+
+/**
+ * If the embedded PostgreSQL dies under a running Haven, /readyz turns 503 at
+ * once; this watchdog restarts it, and exits the process with a clear message
+ * if it cannot.
+ */
+function watchEmbeddedDatabase(db: Database, embedded: EmbeddedPostgres, config: Config, log: Logger): () => void {
+  let failures = 0;
+  let restarting = false;
+  const timer = setInterval(async () => {
+    if (restarting) return;
+    try {
+      await db.ping();
+      failures = 0;
+    } catch {
+      failures += 1;
+      if (failures < 2) return;
+      restarting = true;
+      log.error('embedded PostgreSQL is not answering; restarting it');
+      try {
+        await startEmbeddedPostgres(config.dataDir, config.embeddedDatabasePort, (line) => log.info(line));
+        failures = 0;
+        log.info('embedded PostgreSQL restarted');
+      } catch (err) {
+        log.fatal({ err }, 'embedded PostgreSQL could not be restarted; exiting');
+        process.exitCode = 1;
+        process.kill(process.pid, 'SIGTERM');
+      } finally {
+        restarting = false;
+      }
+    }
+  }, 2000);
+  timer.unref();
+  return () => clearInterval(timer);
+}

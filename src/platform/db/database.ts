@@ -1,0 +1,120 @@
+// Two connection pools: the owner (migrations, job queue, role management) and
+// the app role used for all request and job work. The app role owns nothing,
+// so FORCE ROW LEVEL SECURITY applies to everything it reads or writes.
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+
+// bigint columns (counts, sizes, sequence numbers) come back as JS numbers when
+// they fit; values beyond 2^53 are not expected for Haven's bigint columns.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+});
+
+export type Db = Kysely<any>;
+export type Tx = Transaction<any>;
+
+export interface Database {
+  /** Kysely over the app role; use withTenant/withPlatform for work. */
+  app: Db;
+  /** Owner pool: migrations, pg-boss, administrative statements. */
+  ownerPool: pg.Pool;
+  appPool: pg.Pool;
+  ownerUrl: string;
+  appUrl: string;
+  /** Runs fn in one transaction with row-level security scoped to tenantId. */
+  withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs fn in one transaction that may see every tenant (platform jobs, operators). */
+  withPlatform<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function appRoleName(ownerUrl: string): string {
+  const db = new URL(ownerUrl).pathname.slice(1) || 'postgres';
+  return `${db.replace(/[^a-z0-9_]/gi, '_').toLowerCase().slice(0, 50)}_app`;
+}
+
+export function withDatabaseName(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Creates the database named in the URL if it does not exist (connecting to `postgres`). */
+export async function ensureDatabaseExists(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  if (!name || name === 'postgres') return;
+  const client = new pg.Client({ connectionString: withDatabaseName(url, 'postgres') });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) await client.query(`create database ${pg.escapeIdentifier(name)}`).catch((err) => {
+      if (err.code !== '42P04') throw err; // created concurrently
+    });
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Makes sure the app role exists with the given password and may connect. The
+ * role is per database so that several Haven databases can share a server.
+ */
+export async function ensureAppRole(ownerPool: pg.Pool, role: string, password: string): Promise<void> {
+  const client = await ownerPool.connect();
+  try {
+    await client.query('select pg_advisory_lock(hashtext($1))', [`haven-role:${role}`]);
+    const exists = await client.query('select 1 from pg_roles where rolname = $1', [role]);
+    const ident = pg.escapeIdentifier(role);
+    const pw = pg.escapeLiteral(password);
+    if (!exists.rowCount) await client.query(`create role ${ident} login nosuperuser nobypassrls password ${pw}`);
+    else await client.query(`alter role ${ident} login nosuperuser nobypassrls password ${pw}`);
+    const dbName = (await client.query('select current_database() as d')).rows[0].d as string;
+    await client.query(`grant connect, temporary on database ${pg.escapeIdentifier(dbName)} to ${ident}`);
+    await client.query(`grant usage on schema public to ${ident}`);
+    await client.query('select pg_advisory_unlock(hashtext($1))', [`haven-role:${role}`]);
+  } finally {
+    client.release();
+  }
+}
+
+/** Grants the app role DML on every table (called after migrations). */
+export async function grantAppRole(ownerPool: pg.Pool, role: string): Promise<void> {
+  const ident = pg.escapeIdentifier(role);
+  await ownerPool.query(`grant select, insert, update, delete on all tables in schema public to ${ident}`);
+  await ownerPool.query(`grant usage, select on all sequences in schema public to ${ident}`);
+  await ownerPool.query(`revoke all on table kysely_migration, kysely_migration_lock from ${ident}`).catch(() => undefined);
+}
+
+export function openDatabase(ownerUrl: string, appUrl: string, poolSize = 10): Database {
+  const ownerPool = new pg.Pool({ connectionString: ownerUrl, max: 4, application_name: 'haven-owner' });
+  const appPool = new pg.Pool({ connectionString: appUrl, max: poolSize, application_name: 'haven' });
+  // A dropped connection (e.g. the server restarting) must not crash Haven.
+  ownerPool.on('error', () => undefined);
+  appPool.on('error', () => undefined);
+  const app = new Kysely<any>({ dialect: new PostgresDialect({ pool: appPool }) });
+
+  const scoped = <T>(scope: string, tenantId: string, fn: (tx: Tx) => Promise<T>) =>
+    app.transaction().execute(async (tx) => {
+      await sql`select set_config('app.scope', ${scope}, true), set_config('app.tenant_id', ${tenantId}, true)`.execute(tx);
+      return fn(tx);
+    });
+
+  return {
+    app,
+    ownerPool,
+    appPool,
+    ownerUrl,
+    appUrl,
+    withTenant: (tenantId, fn) => scoped('tenant', tenantId, fn),
+    withPlatform: (fn) => scoped('platform', '', fn),
+    async ping() {
+      await appPool.query('select 1');
+    },
+    async close() {
+      await app.destroy().catch(() => undefined);
+      await ownerPool.end().catch(() => undefined);
+    },
+  };
+}

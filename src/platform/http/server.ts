@@ -1,0 +1,83 @@
+// Builds the Fastify instance with everything every route relies on: request
+// ids, schemas (zod), the error envelope, security headers, rate limits,
+// OpenAPI, metrics and health. Domain routes are registered by main.ts.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type pg from 'pg';
+import type { Logger } from '../log.ts';
+import { installErrorHandling } from './errors.ts';
+import { instrumentHttp, type Metrics } from './metrics.ts';
+import { pgRateLimitStore } from './rate-limit-store.ts';
+import { installSecurityHeaders } from './security.ts';
+
+export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export interface HttpOptions {
+  log: Logger;
+  metrics: Metrics;
+  rateLimitPool: pg.Pool;
+  rateLimitPerMinute: number;
+  bodyLimitBytes: number;
+  trustProxy?: string;
+  tls?: { certFile: string; keyFile: string };
+  version: string;
+}
+
+export async function buildHttpServer(opts: HttpOptions): Promise<HttpServer> {
+  const app = Fastify({
+    loggerInstance: opts.log as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: opts.bodyLimitBytes,
+    trustProxy: opts.trustProxy ? opts.trustProxy.split(',').map((s) => s.trim()) : false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 200 },
+    ...(opts.tls ? { https: { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) } } : {}),
+  }).withTypeProvider<ZodTypeProvider>() as unknown as HttpServer;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  installErrorHandling(app);
+  await installSecurityHeaders(app, { tls: Boolean(opts.tls) });
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: true,
+    max: opts.rateLimitPerMinute,
+    timeWindow: 60_000,
+    store: pgRateLimitStore(opts.rateLimitPool),
+    // A database outage must not turn every request into a 500; readiness reports it.
+    skipOnError: true,
+    keyGenerator: (req) => req.ip,
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Haven API', version: opts.version, description: 'Self-hostable video platform with data protection built in.' },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'haven_session' },
+          apiToken: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/v1/docs', staticCSP: true, uiConfig: { deepLinking: false } });
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  instrumentHttp(app, opts.metrics);
+  return app;
+}
