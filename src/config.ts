@@ -61,6 +61,10 @@ export const configSchema = z
     regions: z.record(z.string().regex(/^[a-z0-9-]+$/), regionSchema)
       .default({ default: { jurisdiction: 'EU', storage: { driver: 'fs' } } })
       .describe('Named regions: jurisdiction and object storage location'),
+    loginFailuresPerAccount: int(3, 100).default(100).describe('Failed sign-ins per account per hour before it is locked for an hour (at most 100)'),
+    loginFailuresPerAddress: int(3, 10_000).default(30).describe('Failed sign-ins per client address per 15 minutes before it is refused'),
+    smtpUrl: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional().describe('SMTP server for outgoing mail; without it mail is written to <dataDir>/mail-outbox'),
+    mailFrom: z.string().min(3).default('Haven <no-reply@haven.localhost>').describe('From address of outgoing mail'),
     auditRetentionDays: int(180, 36500).default(365).describe('Default audit trail retention (minimum 180 days)'),
   })
   .superRefine((c, ctx) => {
@@ -98,6 +102,10 @@ export const envNames: Record<keyof Config, string> = {
   workerRegion: 'HAVEN_WORKER_REGION',
   defaultRegion: 'HAVEN_DEFAULT_REGION',
   regions: 'HAVEN_REGIONS',
+  loginFailuresPerAccount: 'HAVEN_LOGIN_FAILURES_PER_ACCOUNT',
+  loginFailuresPerAddress: 'HAVEN_LOGIN_FAILURES_PER_ADDRESS',
+  smtpUrl: 'HAVEN_SMTP_URL',
+  mailFrom: 'HAVEN_MAIL_FROM',
   auditRetentionDays: 'HAVEN_AUDIT_RETENTION_DAYS',
 };
 
@@ -158,6 +166,9 @@ export function productionProblem(config: Config, generatedSecrets: string[]): s
   }
   if (!config.tlsCertFile && !config.trustProxy) {
     return 'refusing to serve plain HTTP in production; set HAVEN_TLS_CERT_FILE/HAVEN_TLS_KEY_FILE or HAVEN_TRUST_PROXY for a TLS-terminating proxy';
+  }
+  if (!config.smtpUrl) {
+    return 'refusing to start in production without mail (HAVEN_SMTP_URL): resets, invitations and data-subject codes could not be delivered';
   }
   if (!config.databaseUrl && !config.allowEmbeddedDatabaseInProduction) {
     return 'refusing the embedded database in production; set DATABASE_URL or HAVEN_ALLOW_EMBEDDED_DB_IN_PRODUCTION=true';

@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Config, productionProblem } from './config.ts';
 import { createKeyring } from './platform/crypto/keyring.ts';
-import { createPseudonymizer } from './platform/crypto/pseudonym.ts';
+import { createPseudonymizer, scrubText } from './platform/crypto/pseudonym.ts';
 import { loadRootSecrets } from './platform/crypto/secrets.ts';
 import { lockDataDir, prepareDataDir, StartupError } from './platform/datadir.ts';
 import { appRoleName, type Database, ensureAppRole, ensureDatabaseExists, grantAppRole, openDatabase } from './platform/db/database.ts';
@@ -15,6 +15,8 @@ import { createMetrics } from './platform/http/metrics.ts';
 import { buildHttpServer, type HttpServer } from './platform/http/server.ts';
 import { JobQueue } from './platform/jobs.ts';
 import { createLogger, type Logger } from './platform/log.ts';
+import { createMailer } from './platform/mail.ts';
+import { join } from 'node:path';
 import { type Platform, systemClock } from './platform/platform.ts';
 import { createStorage } from './platform/storage/regions.ts';
 import { createModules, type Modules } from './modules/index.ts';
@@ -112,12 +114,15 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
     cleanups.push(() => embedded?.stop());
     cleanups.push(() => db.close());
 
-    const jobs = new JobQueue({ connectionString: db.ownerUrl, log, regions: Object.keys(config.regions), superviseIntervalSeconds: opts.superviseIntervalSeconds });
+    const jobs = new JobQueue({ connectionString: db.ownerUrl, log, regions: Object.keys(config.regions), superviseIntervalSeconds: opts.superviseIntervalSeconds, scrubErrorText: (t) => scrubText(t, pseudonymize) });
     await jobs.start();
     cleanups.push(() => jobs.stop());
 
+    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'mail-outbox'), log });
+    cleanups.push(() => mailer.close());
+
     const platform: Platform = {
-      config, log, db, jobs,
+      config, log, db, jobs, mailer,
       storage: createStorage(config),
       keyring: createKeyring(secrets.masterKey),
       pseudonymize,
@@ -127,6 +132,7 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
     const metrics = createMetrics(() => jobs.counts());
     jobs.onFailure((queue) => metrics.jobsFailed.inc({ queue }));
     const modules = await createModules(platform);
+    cleanups.push(() => modules.close());
 
     if (opts.workers) await modules.startWorkers(config.jobConcurrency, config.workerRegion);
 

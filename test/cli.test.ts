@@ -16,7 +16,7 @@ describe('haven CLI', () => {
   test('--help lists every command, and every command has --help', () => {
     const r = runHaven(['--help']);
     assert.equal(r.status, 0);
-    for (const c of ['serve', 'worker', 'migrate', 'setup', 'tenant']) {
+    for (const c of ['serve', 'worker', 'migrate', 'setup', 'tenant', 'jobs']) {
       assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'));
       const h = runHaven([c, '--help']);
       assert.equal(h.status, 0, `${c} --help`);
@@ -59,7 +59,7 @@ describe('haven CLI', () => {
     assert.match(r.stderr, /bodyLimitBytes.*must be a number/);
   });
 
-  test('production refuses generated secrets, plain HTTP and the embedded database', async () => {
+  test('production refuses generated secrets, plain HTTP, no mail and the embedded database', async () => {
     const key = Buffer.alloc(32, 7).toString('base64');
     const keys = { HAVEN_MASTER_KEY: key, HAVEN_SIGNING_KEY: key, HAVEN_PSEUDONYM_KEY: key };
     let r = runHaven(['serve'], { HAVEN_ENV: 'production', HAVEN_DATA_DIR: tmp() });
@@ -69,6 +69,9 @@ describe('haven CLI', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /plain HTTP/);
     r = runHaven(['serve'], { HAVEN_ENV: 'production', HAVEN_DATA_DIR: tmp(), HAVEN_TRUST_PROXY: '127.0.0.1', ...keys });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /without mail/);
+    r = runHaven(['serve'], { HAVEN_ENV: 'production', HAVEN_DATA_DIR: tmp(), HAVEN_TRUST_PROXY: '127.0.0.1', HAVEN_SMTP_URL: 'smtp://127.0.0.1:2525', ...keys });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /embedded database/);
   });

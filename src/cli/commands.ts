@@ -1,12 +1,13 @@
 // The CLI's commands: each parses its options, builds what it needs through
 // main.ts, does one thing, and says what it did.
-import { loadConfig, type Config } from '../config.ts';
 import { type Haven, openPlatformDatabase, startHaven } from '../main.ts';
 import { loadRootSecrets } from '../platform/crypto/secrets.ts';
 import { createPseudonymizer } from '../platform/crypto/pseudonym.ts';
 import { prepareDataDir } from '../platform/datadir.ts';
 import { createLogger } from '../platform/log.ts';
+import { jobsCommand } from './jobs-command.ts';
 import { required, UsageError } from './usage.ts';
+import { config, quietLog, withHaven } from './with-haven.ts';
 
 type Values = Record<string, unknown>;
 interface Command {
@@ -17,25 +18,6 @@ interface Command {
 }
 
 const out = (line: string) => process.stdout.write(line + '\n');
-
-function config(values: Values = {}): Config {
-  return loadConfig(process.env, { port: values.port, host: values.host, workerRegion: values.region });
-}
-
-/** Runs fn against a started Haven (no HTTP, no workers) and always closes it. */
-async function withHaven<T>(fn: (haven: Haven) => Promise<T>): Promise<T> {
-  const haven = await startHaven(config(), { workers: false, http: false, attach: true, logDestination: quietLog() });
-  try {
-    return await fn(haven);
-  } finally {
-    await haven.close();
-  }
-}
-
-/** CLI commands log warnings only, to stderr, so their stdout stays clean. */
-function quietLog() {
-  return { write: (line: string) => { if (/"level":(4|5|6)\d/.test(line)) process.stderr.write(line); } };
-}
 
 function untilSignal(haven: Haven, what: string): Promise<number> {
   return new Promise((resolve) => {
@@ -136,6 +118,8 @@ export const commands: Record<string, Command> = {
     },
   },
 };
+
+commands.jobs = jobsCommand;
 
 export async function runCommand(name: string, values: Values, positionals: string[]): Promise<number> {
   return commands[name]!.run(values, positionals);

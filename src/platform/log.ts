@@ -1,17 +1,21 @@
-// Structured JSON logs (pino). Secrets are redacted by path; emails and IP
-// addresses anywhere in a line are replaced by keyed pseudonyms, so an operator
-// can follow one person's requests without the logs holding personal data.
+// Structured JSON logs (pino). Every line passes one filter just before it is
+// written, whatever produced it (Haven, Fastify, a serializer, an error): values
+// under credential-like keys are redacted at any depth, credentials inside text
+// (bearer tokens, URL passwords, token query parameters) are cut out, and
+// emails and IP addresses become keyed pseudonyms, so an operator can follow
+// one person's requests without the logs holding personal data.
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type Pseudonymize, scrubText } from './crypto/pseudonym.ts';
 
 export type { Logger };
 
-const REDACT = [
-  'password', '*.password', 'currentPassword', '*.currentPassword', 'newPassword', '*.newPassword',
-  'token', '*.token', 'secret', '*.secret', 'totp', '*.totp',
-  'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
-  'headers.authorization', 'headers.cookie',
-];
+export const REDACTED = '[redacted]';
+
+/** password, newPassword, apiToken, clientSecret, authorization, set-cookie, x-api-key, … */
+const SECRET_KEY = /(?:password|passphrase|secret|token|totp|authorization|cookie|api[-_]?key|private[-_]?key)s?$/i;
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#"]+):[^\s@/?#"]+@/gi;
+const QUERY_PARAM = /([?&;])([^=&#\s"]+)=([^&#\s"]*)/g;
 
 export interface LogOptions {
   level: string;
@@ -20,41 +24,56 @@ export interface LogOptions {
 }
 
 export function createLogger({ level, pseudonymize, destination }: LogOptions): Logger {
-  const scrub = (value: unknown, depth = 0): unknown => {
-    if (typeof value === 'string') return scrubText(value, pseudonymize);
-    if (depth > 6 || value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
-    if (value instanceof Error) return { type: value.name, message: scrubText(value.message, pseudonymize), code: (value as { code?: unknown }).code, stack: value.stack && scrubText(value.stack, pseudonymize) };
-    // Only plain objects are rebuilt: class instances (requests, replies) go to their serializers.
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return value;
+  const protectText = (text: string): string =>
+    scrubText(
+      text
+        .replace(BEARER, `$1 ${REDACTED}`)
+        .replace(URL_PASSWORD, `$1:${REDACTED}@`)
+        .replace(QUERY_PARAM, (m, sep: string, name: string) => (SECRET_KEY.test(decodeName(name)) ? `${sep}${name}=${REDACTED}` : m)),
+      pseudonymize,
+    );
+
+  const protect = (value: unknown): unknown => {
+    if (typeof value === 'string') return protectText(value);
+    if (Array.isArray(value)) return value.map(protect);
+    if (value === null || typeof value !== 'object') return value;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1);
+    for (const [key, v] of Object.entries(value)) {
+      // Flags such as { totp: true } say nothing secret; any other value under such a key goes.
+      out[protectText(key)] = SECRET_KEY.test(key) && v !== null && typeof v !== 'boolean' ? REDACTED : protect(v);
+    }
     return out;
   };
+
+  const protectLine = (line: string): string => {
+    try {
+      return `${JSON.stringify(protect(JSON.parse(line)))}\n`;
+    } catch {
+      return protectText(line);
+    }
+  };
+
   return pino(
     {
       level,
       base: { service: 'haven' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACT, censor: '[redacted]' },
-      formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
-      hooks: {
-        logMethod(args, method) {
-          method.apply(this, args.map((a) => (typeof a === 'string' ? scrubText(a, pseudonymize) : a)) as Parameters<typeof method>);
-        },
-      },
+      hooks: { streamWrite: protectLine },
       serializers: {
-        // Serializers run after formatters.log, so they scrub their own strings.
-        req: (req: { method: string; url: string; id: string; ip?: string }) => ({
-          method: req.method,
-          url: scrubText(req.url, pseudonymize),
-          ip: req.ip && scrubText(req.ip, pseudonymize),
-        }),
+        // Method, URL and client address only: headers carry credentials and fingerprints.
+        req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: req.url, ip: req.ip }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         err: pino.stdSerializers.err,
       },
     },
     destination ?? pino.destination({ fd: 1, sync: false }),
   );
+}
+
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }

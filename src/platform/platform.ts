@@ -5,6 +5,7 @@ import type { Pseudonymize } from './crypto/pseudonym.ts';
 import type { Database } from './db/database.ts';
 import type { JobQueue } from './jobs.ts';
 import type { Logger } from './log.ts';
+import type { Mailer } from './mail.ts';
 import type { Storage } from './storage/regions.ts';
 
 export interface Clock { now(): Date }
@@ -17,6 +18,7 @@ export interface Platform {
   jobs: JobQueue;
   storage: Storage;
   keyring: Keyring;
+  mailer: Mailer;
   pseudonymize: Pseudonymize;
   signingKey: Buffer;
   clock: Clock;

@@ -5,6 +5,8 @@ import { z } from 'zod';
 import type { Tx } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Platform } from '../../platform/platform.ts';
+import { systemContext } from './actor.ts';
+import type { AuditPort } from './audit-port.ts';
 
 export const tenantSlug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'use 2–63 lowercase letters, digits and dashes');
 
@@ -26,7 +28,7 @@ export function slugify(name: string): string {
   return s.length >= 2 ? s : `t-${s || 'tenant'}`;
 }
 
-export function createTenantService(platform: Platform): TenantService {
+export function createTenantService(platform: Platform, audit: AuditPort): TenantService {
   const { db, keyring, config } = platform;
   return {
     async create(input, within) {
@@ -39,8 +41,11 @@ export function createTenantService(platform: Platform): TenantService {
       try {
         return await db.withTenant(id, async (tx) => {
           const row = await tx.insertInto('tenants').values({ id, slug, name: input.name, region }).returningAll().executeTakeFirstOrThrow();
-          await keyring.createTenantKey(tx, id);
+          const keyVersion = await keyring.createTenantKey(tx, id);
           const tenant = toTenant(row);
+          const ctx = systemContext('tenant.create', id);
+          await audit.record(tx, ctx, { action: 'tenant.create', target: { type: 'tenant', id }, details: { slug, region } });
+          await audit.record(tx, ctx, { action: 'key.tenant.create', target: { type: 'tenant_key', id: `${id}:${keyVersion}` } });
           await within?.(tx, tenant);
           return tenant;
         });

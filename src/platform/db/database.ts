@@ -79,12 +79,18 @@ export async function ensureAppRole(ownerPool: pg.Pool, role: string, password: 
   }
 }
 
+export const APPEND_ONLY_TABLES = ['consent_records'];
+
 /** Grants the app role DML on every table (called after migrations). */
 export async function grantAppRole(ownerPool: pg.Pool, role: string): Promise<void> {
   const ident = pg.escapeIdentifier(role);
   await ownerPool.query(`grant select, insert, update, delete on all tables in schema public to ${ident}`);
   await ownerPool.query(`grant usage, select on all sequences in schema public to ${ident}`);
   await ownerPool.query(`revoke all on table kysely_migration, kysely_migration_lock from ${ident}`).catch(() => undefined);
+  // Append-only tables: records that are evidence may be added, never changed.
+  for (const table of APPEND_ONLY_TABLES) {
+    await ownerPool.query(`revoke update, delete, truncate on table ${pg.escapeIdentifier(table)} from ${ident}`).catch(() => undefined);
+  }
 }
 
 export function openDatabase(ownerUrl: string, appUrl: string, poolSize = 10): Database {

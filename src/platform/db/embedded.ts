@@ -3,11 +3,12 @@
 // postmaster left by a killed Haven. Bound to 127.0.0.1 only.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readOrCreateSecretFile } from '../crypto/secrets.ts';
+import { StartupError } from '../datadir.ts';
 
 const run = promisify(execFile);
 
@@ -65,7 +66,11 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   try {
     await run(bin.pg_ctl, ['start', '-w', '-t', '60', '-D', pgData, '-l', logFile, '-o', options], opts);
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start (see ${logFile}): ${tail(logFile) || (err as Error).message}`);
+    const why = tail(logFile);
+    if (/could not bind .*Address already in use/.test(tail(logFile, 20))) {
+      throw new StartupError(`port ${port} on 127.0.0.1 is already in use, so the embedded PostgreSQL cannot start; stop the other server or set HAVEN_EMBEDDED_DB_PORT`);
+    }
+    throw new Error(`embedded PostgreSQL did not start (see ${logFile}): ${why || (err as Error).message}`);
   }
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
   let stopped = false;
@@ -75,7 +80,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     async stop() {
       if (stopped) return;
       stopped = true;
-      await run(bin.pg_ctl, ['stop', '-w', '-m', 'fast', '-D', pgData], opts).catch(() => undefined);
+      await stopPostmaster(bin, pgData, opts);
     },
   };
 }
@@ -89,26 +94,42 @@ async function recoverStalePostmaster(bin: Binaries, pgData: string, opts: objec
   const pidFile = join(pgData, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (pid > 0 && isPostgres(pid)) {
+  if (pid > 0 && isPostmasterOf(pid, pgData)) {
     log(`stopping a postmaster (pid ${pid}) left behind by an earlier run`);
-    await run(bin.pg_ctl, ['stop', '-w', '-m', 'fast', '-D', pgData], opts).catch(() => undefined);
+    await stopPostmaster(bin, pgData, opts);
   } else {
+    // pg_ctl would signal whatever process now has that pid (pids are reused,
+    // often by another PostgreSQL's backends), so the file goes instead.
     log('removing a stale postmaster.pid from an earlier run');
     rmSync(pidFile, { force: true });
   }
 }
 
-function isPostgres(pid: number): boolean {
+/** Fast shutdown (rolls back open transactions); immediate if that does not finish in time. */
+async function stopPostmaster(bin: Binaries, pgData: string, opts: object): Promise<void> {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim().startsWith('postgres');
+    await run(bin.pg_ctl, ['stop', '-w', '-t', '30', '-m', 'fast', '-D', pgData], opts);
+  } catch {
+    await run(bin.pg_ctl, ['stop', '-w', '-t', '30', '-m', 'immediate', '-D', pgData], opts).catch(() => undefined);
+  }
+}
+
+/**
+ * Whether pid is a PostgreSQL server running in pgData. The name alone is not
+ * enough: a recycled pid may belong to another cluster's process.
+ */
+function isPostmasterOf(pid: number, pgData: string): boolean {
+  try {
+    if (!readFileSync(`/proc/${pid}/comm`, 'utf8').trim().startsWith('postgres')) return false;
+    return readlinkSync(`/proc/${pid}/cwd`) === realpathSync(pgData);
   } catch {
     return false;
   }
 }
 
-function tail(file: string): string {
+function tail(file: string, lines = 3): string {
   try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-3).join(' | ');
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join(' | ');
   } catch {
     return '';
   }
@@ -125,7 +146,7 @@ export function attachEmbeddedPostgres(dataDir: string): EmbeddedPostgres | unde
   const lines = readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!(pid > 0 && port > 0 && isPostgres(pid))) return undefined;
+  if (!(pid > 0 && port > 0 && isPostmasterOf(pid, pgData))) return undefined;
   const password = readFileSync(join(dataDir, 'secrets', 'embedded-db-password'), 'utf8').trim();
   return {
     url: `postgres://${EMBEDDED_SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,

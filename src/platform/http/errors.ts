@@ -2,6 +2,7 @@
 // Unknown errors become a 500 that names the request id and nothing else.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ZodError } from 'zod';
 import { AppError } from '../errors.ts';
 
 export interface ErrorEnvelope { error: { code: string; message: string; details?: unknown } }
@@ -30,6 +31,11 @@ export function installErrorHandling(app: FastifyInstance): void {
       const details = err.validation.map((v) => ({ path: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`, message: v.message }));
       const first = details[0];
       return reply.status(400).send(envelope('invalid_request', first ? `Invalid ${first.path}: ${first.message}` : 'The request is invalid.', details));
+    }
+    // A service parsing its own input (e.g. an email inside a larger operation).
+    if (err instanceof ZodError) {
+      const details = err.issues.map((i) => ({ path: i.path.join('.') || 'value', message: i.message }));
+      return reply.status(400).send(envelope('invalid_request', `Invalid ${details[0]!.path}: ${details[0]!.message}`, details));
     }
     const mapped = err.code ? FASTIFY_ERRORS[err.code] : undefined;
     if (mapped) return reply.status(mapped[0]).send(envelope(mapped[1], mapped[2]));

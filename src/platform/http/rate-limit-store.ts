@@ -35,8 +35,11 @@ export function pgRateLimitStore(pool: pg.Pool, namespace = 'http') {
         (err: Error) => cb(err),
       );
     }
-    child(routeOptions: { path: string; config?: unknown }) {
-      return new PgRateLimitStore(undefined, `${this.prefix}${routeOptions.path}:`);
+    /** A route with its own limit counts separately (the plugin passes the route as routeInfo). */
+    // The published type says RouteOptions; at run time the plugin passes its merged params with routeInfo.
+    child(params: object) {
+      const route = (params as { routeInfo?: { method?: string | string[]; url?: string } }).routeInfo;
+      return new PgRateLimitStore(undefined, `${this.prefix}${[route?.method].flat().join(',')}:${route?.url ?? 'route'}:`);
     }
   };
 }

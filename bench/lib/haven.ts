@@ -1,0 +1,195 @@
+// Haven as an operator runs it, in a child process: `node bin/haven.ts serve`
+// (or `npm start`) on a temp data dir with embedded PostgreSQL and free ports.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exited, freePort, sleep, terminate, track } from './processes.ts';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface BenchDataDir {
+  path: string;
+  httpPort: number;
+  databasePort: number;
+  /** Removes the directory; the Haven using it must be stopped first. */
+  remove(): void;
+}
+
+export interface HavenProcess {
+  /** The Haven node process (for `npm start`, the node under npm, not npm). */
+  pid: number;
+  /** The process the bench spawned: the same as pid, or npm's. */
+  launcherPid: number;
+  url: string;
+  /** Wall-clock time (Date.now()) just before the process was spawned. */
+  spawnedAt: number;
+  /** Wall-clock time when /readyz first answered 200. */
+  readyAt: number;
+  /** Wall-clock time of the first log line with this message. */
+  loggedAt(message: string | RegExp): number;
+  stop(): Promise<void>;
+}
+
+interface LogLine { time: string; msg: string }
+
+/**
+ * A data dir that has seen one full start (initdb, migrations, generated
+ * secrets), so the runs measured on it are restarts, as an operator's are.
+ */
+export async function initializedDataDir(): Promise<BenchDataDir> {
+  const path = mkdtempSync(join(tmpdir(), 'haven-bench-'));
+  const dataDir: BenchDataDir = {
+    path,
+    httpPort: await freePort(),
+    databasePort: await freePort(),
+    remove: () => rmSync(path, { recursive: true, force: true }),
+  };
+  try {
+    const first = await startHavenProcess(dataDir, { timeoutMs: 180_000 });
+    await first.stop();
+  } catch (err) {
+    dataDir.remove();
+    throw err;
+  }
+  return dataDir;
+}
+
+/**
+ * Why `npm start` would do more than start Haven here (scripts/bootstrap.sh
+ * would run npm ci or apt-get), or undefined when it would only start it. A
+ * benchmark must not reinstall dependencies under a working tree as a side
+ * effect; `npm run bench` runs the bootstrap first, so there this is undefined.
+ */
+export function npmStartWouldInstall(): string | undefined {
+  const lock = createHash('sha256').update(readFileSync(join(repoRoot, 'package-lock.json'))).digest('hex');
+  const stamp = join(repoRoot, 'node_modules', '.haven-lock-sha256');
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== lock || !existsSync(join(repoRoot, 'node_modules', '.bin', 'node'))) {
+    return 'node_modules is not installed from the current package-lock.json';
+  }
+  if (spawnSync('sh', ['-c', 'command -v ffmpeg && command -v ffprobe'], { stdio: 'ignore' }).status !== 0) return 'ffmpeg is not installed';
+  return undefined;
+}
+
+export interface StartOptions {
+  /** Start through `npm start` instead of `node bin/haven.ts serve`. */
+  viaNpm?: boolean;
+  timeoutMs?: number;
+}
+
+export async function startHavenProcess(dataDir: BenchDataDir, opts: StartOptions = {}): Promise<HavenProcess> {
+  const url = `http://127.0.0.1:${dataDir.httpPort}`;
+  const env = havenEnv(dataDir);
+  const spawnedAt = Date.now();
+  const child = opts.viaNpm
+    ? spawn('npm', ['start'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, ['bin/haven.ts', 'serve'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => { output += d; });
+  child.stderr!.on('data', (d) => { output += d; });
+
+  let havenPid = child.pid!;
+  const untrack = track({ stop: () => stopHaven(child, havenPid, dataDir) });
+  let readyAt: number;
+  try {
+    readyAt = await waitUntilReady(url, child, () => output, opts.timeoutMs ?? 60_000);
+    // Under npm the node process is a grandchild; it names itself in the data dir's lock file.
+    if (opts.viaNpm) havenPid = Number(readFileSync(join(dataDir.path, 'haven.pid'), 'utf8').trim());
+  } catch (err) {
+    untrack();
+    await stopHaven(child, havenPid, dataDir);
+    throw err;
+  }
+
+  return {
+    pid: havenPid,
+    launcherPid: child.pid!,
+    url,
+    spawnedAt,
+    readyAt,
+    loggedAt(message) {
+      const line = parseLogLines(output).find((l) => (typeof message === 'string' ? l.msg.startsWith(message) : message.test(l.msg)));
+      if (!line) throw new Error(`Haven never logged "${message}"`);
+      return Date.parse(line.time);
+    },
+    async stop() {
+      untrack();
+      await stopHaven(child, havenPid, dataDir);
+    },
+  };
+}
+
+/** The operator's environment minus anything that would point Haven elsewhere. */
+function havenEnv(dataDir: BenchDataDir): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DATABASE_URL;
+  for (const key of Object.keys(env)) if (key.startsWith('HAVEN_')) delete env[key];
+  return {
+    ...env,
+    HAVEN_CONFIG: '',
+    HAVEN_DATA_DIR: dataDir.path,
+    HAVEN_PORT: String(dataDir.httpPort),
+    HAVEN_EMBEDDED_DB_PORT: String(dataDir.databasePort),
+    HAVEN_LOG_LEVEL: 'info',
+  };
+}
+
+/** Polls /readyz every 20 ms, so a start-up time is accurate to about that. */
+async function waitUntilReady(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`Haven exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output().slice(-2000)}`);
+    }
+    try {
+      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return Date.now();
+    } catch { /* not listening yet */ }
+    await sleep(20);
+  }
+  throw new Error(`Haven was not ready within ${timeoutMs} ms:\n${output().slice(-2000)}`);
+}
+
+/**
+ * SIGTERM to the Haven node process itself (not to npm, which would forward a
+ * second one), then wait for the spawned process. If Haven had to be killed,
+ * its embedded postmaster is stopped by pid so no server outlives the bench.
+ */
+async function stopHaven(child: ChildProcess, havenPid: number, dataDir: BenchDataDir): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const done = exited(child);
+    try { process.kill(havenPid, 'SIGTERM'); } catch { /* already gone */ }
+    const killed = await Promise.race([done.then(() => false), sleep(30_000).then(() => true)]);
+    if (killed) await terminate(child, 5_000);
+  }
+  stopLeftoverPostmaster(dataDir);
+}
+
+function stopLeftoverPostmaster(dataDir: BenchDataDir): void {
+  const pidFile = join(dataDir.path, 'postgres', 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  try {
+    if (pid > 0 && readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) process.kill(pid, 'SIGINT'); // fast shutdown
+  } catch { /* not running */ }
+}
+
+/** The postmaster's pid while Haven's embedded PostgreSQL runs. */
+export function postmasterPid(dataDir: BenchDataDir): number {
+  return Number(readFileSync(join(dataDir.path, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+}
+
+function parseLogLines(output: string): LogLine[] {
+  const lines: LogLine[] = [];
+  for (const text of output.split('\n')) {
+    if (!text.startsWith('{')) continue;
+    try {
+      const line = JSON.parse(text) as Partial<LogLine>;
+      if (typeof line.time === 'string' && typeof line.msg === 'string') lines.push(line as LogLine);
+    } catch { /* a partial line still being written */ }
+  }
+  return lines;
+}

@@ -1,0 +1,106 @@
+// haven tenant: the organizations on this installation and their identity
+// settings, for the operator.
+import { AppError } from '../platform/errors.ts';
+import type { TenantChange } from '../modules/identity/operator.ts';
+import { tenantSettingsSchema } from '../modules/identity/settings.ts';
+import { required, UsageError } from './usage.ts';
+import { type CliCommand, out, type Values, withHaven } from './with-haven.ts';
+
+/** Command-line option → tenant setting. */
+const settingOptions = {
+  'two-factor': 'twoFactor',
+  'allowed-domains': 'allowedEmailDomains',
+  'session-idle-minutes': 'sessionIdleMinutes',
+  'session-absolute-hours': 'sessionAbsoluteHours',
+} as const;
+
+function integer(option: string, raw: unknown): number {
+  const text = String(raw);
+  if (!/^\d+$/.test(text)) throw new UsageError(`tenant set: --${option} must be a whole number`);
+  return Number(text);
+}
+
+/** The change asked for, validated in full before anything starts. */
+export function parseTenantChange(values: Values): TenantChange {
+  const settings: Record<string, unknown> = {};
+  if (values['two-factor'] !== undefined) settings.twoFactor = values['two-factor'];
+  if (values['allowed-domains'] !== undefined) settings.allowedEmailDomains = String(values['allowed-domains']).split(',').map((d) => d.trim()).filter(Boolean);
+  if (values['session-idle-minutes'] !== undefined) settings.sessionIdleMinutes = integer('session-idle-minutes', values['session-idle-minutes']);
+  if (values['session-absolute-hours'] !== undefined) settings.sessionAbsoluteHours = integer('session-absolute-hours', values['session-absolute-hours']);
+  const parsed = tenantSettingsSchema.partial().safeParse(settings);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const option = Object.entries(settingOptions).find(([, key]) => key === issue.path[0])?.[0] ?? String(issue.path[0]);
+    throw new UsageError(`tenant set: --${option} ${issue.message}`);
+  }
+  const level = values['security-level'];
+  if (level !== undefined && level !== 'standard' && level !== 'high') throw new UsageError('tenant set: --security-level must be standard or high');
+  const name = values.name === undefined ? undefined : String(values.name).trim();
+  if (name !== undefined && (name.length < 1 || name.length > 200)) throw new UsageError('tenant set: --name must be 1–200 characters');
+  // partial() keeps defaults out only for absent keys; take just what was given.
+  const given = Object.fromEntries(Object.entries(parsed.data).filter(([key]) => key in settings));
+  const change: TenantChange = { name, securityLevel: level as TenantChange['securityLevel'], settings: given };
+  if (name === undefined && level === undefined && Object.keys(given).length === 0) throw new UsageError('tenant set: give at least one setting to change');
+  return change;
+}
+
+async function list(): Promise<number> {
+  return withHaven(async ({ modules }) => {
+    const tenants = await modules.identity.operator.listTenants();
+    if (!tenants.length) out('no tenants');
+    for (const t of tenants) {
+      const domains = t.settings.allowedEmailDomains.length ? t.settings.allowedEmailDomains.join(',') : 'any';
+      out(`${t.id}  ${t.slug.padEnd(24)} ${t.region.padEnd(10)} ${t.status.padEnd(6)} security:${t.securityLevel} 2fa:${t.settings.twoFactor} domains:${domains}  ${t.name}`);
+    }
+    return 0;
+  });
+}
+
+async function create(values: Values): Promise<number> {
+  required(values, 'name');
+  return withHaven(async ({ modules }) => {
+    const t = await modules.tenants.create({ name: String(values.name), slug: values.slug as string | undefined, region: values.region as string | undefined });
+    out(`created tenant ${t.slug} (${t.id}) in region ${t.region}`);
+    return 0;
+  });
+}
+
+async function set(values: Values): Promise<number> {
+  required(values, 'tenant');
+  const change = parseTenantChange(values);
+  return withHaven(async ({ modules }) => {
+    const tenant = await modules.tenants.bySlug(String(values.tenant));
+    if (!tenant) throw new AppError('tenant_not_found', 404, `No tenant has the slug "${values.tenant}" (see haven tenant list).`);
+    const after = await modules.identity.operator.updateTenant(tenant.id, change);
+    const s = after.settings;
+    out(`updated ${tenant.slug}: name "${after.name}", security ${after.securityLevel}, 2fa ${s.twoFactor}, domains ${s.allowedEmailDomains.join(',') || 'any'}, sessions idle ${s.sessionIdleMinutes} min / at most ${s.sessionAbsoluteHours} h`);
+    return 0;
+  });
+}
+
+export const tenantCommand: CliCommand = {
+  summary: 'tenant list | create --name N [--slug S] [--region R] | set --tenant SLUG …',
+  help: [
+    'Usage: haven tenant list',
+    '       haven tenant create --name N [--slug S] [--region R]',
+    '       haven tenant set --tenant SLUG [--name N] [--security-level standard|high] [--two-factor optional|admins|all]',
+    '                        [--allowed-domains a.com,b.com] [--session-idle-minutes N] [--session-absolute-hours N]',
+    '',
+    '  --security-level high     shorter sessions and a second factor for everyone, whatever the other settings say',
+    '  --two-factor P            who must use a second factor: optional, admins or all',
+    '  --allowed-domains L       only addresses at these domains may be members; "" allows any',
+    '  --session-idle-minutes N  sign out after N idle minutes (5 to 10080)',
+    '  --session-absolute-hours N  sign out N hours after sign-in at the latest (1 to 720)',
+  ].join('\n'),
+  options: {
+    name: { type: 'string' }, slug: { type: 'string' }, region: { type: 'string' }, tenant: { type: 'string' },
+    'security-level': { type: 'string' }, 'two-factor': { type: 'string' }, 'allowed-domains': { type: 'string' },
+    'session-idle-minutes': { type: 'string' }, 'session-absolute-hours': { type: 'string' },
+  },
+  async run(values, [action]) {
+    if (action === 'list') return list();
+    if (action === 'create') return create(values);
+    if (action === 'set') return set(values);
+    throw new UsageError('tenant: expected "list", "create" or "set"');
+  },
+};

@@ -1,0 +1,37 @@
+// Shared by CLI commands that work against a Haven's database without
+// serving: start it (no HTTP, no workers, beside a running server if there is
+// one), run, always close.
+import { type Config, loadConfig } from '../config.ts';
+import { type Haven, startHaven } from '../main.ts';
+
+export type Values = Record<string, unknown>;
+
+/** The shape of an entry in the CLI's command table (src/cli/commands.ts). */
+export interface CliCommand {
+  summary: string;
+  help: string;
+  options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+  run(values: Values, positionals: string[]): Promise<number>;
+}
+
+export const out = (line: string) => process.stdout.write(line + '\n');
+
+/** Configuration from the environment, with the options a command takes on its command line. */
+export function config(values: Values = {}): Config {
+  return loadConfig(process.env, { port: values.port, host: values.host, workerRegion: values.region });
+}
+
+/** CLI commands log warnings only, to stderr, so their stdout stays clean. */
+export function quietLog() {
+  return { write: (line: string) => { if (/"level":(4|5|6)\d/.test(line)) process.stderr.write(line); } };
+}
+
+/** Runs fn against a started Haven (no HTTP, no workers) and always closes it. */
+export async function withHaven<T>(fn: (haven: Haven) => Promise<T>): Promise<T> {
+  const haven = await startHaven(config(), { workers: false, http: false, attach: true, logDestination: quietLog() });
+  try {
+    return await fn(haven);
+  } finally {
+    await haven.close();
+  }
+}

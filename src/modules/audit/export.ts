@@ -1,0 +1,96 @@
+// Streaming export of a time range as NDJSON or CSV. A server-side cursor
+// inside one transaction feeds a Readable that only fetches the next batch
+// when the consumer has drained the last one, so memory stays flat however
+// many entries the range holds.
+import { Readable } from 'node:stream';
+import type { Database } from '../../platform/db/database.ts';
+import { type AuditEntry, type EventQuery, fetchExport, openExportCursor } from './store.ts';
+
+export const exportFormats = ['ndjson', 'csv'] as const;
+export type ExportFormat = (typeof exportFormats)[number];
+
+const BATCH = 2000;
+
+const csvColumns: [string, (e: AuditEntry) => unknown][] = [
+  ['id', (e) => e.id],
+  ['chain_seq', (e) => e.chainSeq],
+  ['occurred_at', (e) => e.occurredAt],
+  ['tenant_id', (e) => e.tenantId],
+  ['action', (e) => e.action],
+  ['outcome', (e) => e.outcome],
+  ['actor_type', (e) => e.actor.type],
+  ['actor_id', (e) => e.actor.id],
+  ['actor_ref', (e) => e.actor.ref],
+  ['actor_via', (e) => e.actor.via],
+  ['actor_tenant_id', (e) => e.actor.tenantId],
+  ['actor_erased_as', (e) => e.actor.erasedAs],
+  ['target_type', (e) => e.target?.type],
+  ['target_id', (e) => e.target?.id],
+  ['target_ref', (e) => e.target?.ref],
+  ['target_erased_as', (e) => e.target?.erasedAs],
+  ['request_id', (e) => e.requestId],
+  ['ip_pseudonym', (e) => e.ipPseudonym],
+  ['ua_pseudonym', (e) => e.uaPseudonym],
+  ['diff', (e) => e.diff],
+  ['details', (e) => e.details],
+  ['prev_hash', (e) => e.prevHash],
+  ['hash', (e) => e.hash],
+];
+
+/**
+ * One CSV cell (RFC 4180 quoting). A text cell a spreadsheet would run as a
+ * formula (leading = + - @, tab or carriage return) gets a leading apostrophe.
+ */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  let s = typeof value === 'string' ? value : JSON.stringify(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export const csvHeader = csvColumns.map(([name]) => name).join(',') + '\r\n';
+export const csvLine = (e: AuditEntry) => csvColumns.map(([, get]) => csvCell(get(e))).join(',') + '\r\n';
+export const ndjsonLine = (e: AuditEntry) => JSON.stringify(e) + '\n';
+
+class ExportAborted extends Error {}
+
+export function streamExport(db: Database, query: EventQuery, format: ExportFormat): Readable {
+  let wake: (() => void) | undefined;
+  let aborted = false;
+  const resume = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const stream = new Readable({
+    read: resume,
+    destroy(err, callback) {
+      // The consumer went away: stop fetching; the transaction rolls back and frees its connection.
+      aborted = true;
+      resume();
+      callback(err);
+    },
+  });
+  const emit = async (chunk: string) => {
+    if (aborted) throw new ExportAborted();
+    if (!stream.push(chunk)) await new Promise<void>((resolve) => { wake = resolve; });
+    if (aborted) throw new ExportAborted();
+  };
+  const line = format === 'csv' ? csvLine : ndjsonLine;
+  db.withTenant(query.tenantId, async (tx) => {
+    await openExportCursor(tx, query);
+    if (format === 'csv') await emit(csvHeader);
+    for (;;) {
+      const rows = await fetchExport(tx, BATCH);
+      if (rows.length === 0) return;
+      let chunk = '';
+      for (const row of rows) chunk += line(row);
+      await emit(chunk);
+    }
+  }).then(
+    () => { if (!aborted) stream.push(null); },
+    (err) => { if (!aborted) stream.destroy(err instanceof Error ? err : new Error(String(err))); },
+  );
+  return stream;
+}

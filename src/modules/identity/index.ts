@@ -1,0 +1,102 @@
+// The identity module: tenants, people, sessions, second factors, API tokens
+// and consent, wired from its parts.
+import type { HttpServer } from '../../platform/http/server.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { RequestContext } from './actor.ts';
+import { createAccountService } from './account.ts';
+import type { AuditPort } from './audit-port.ts';
+import { createConsentService } from './consent.ts';
+import { createEmailVerification } from './email-verification.ts';
+import { renderEmail } from './emails.ts';
+import { installRequestContext } from './http-context.ts';
+import { createInvitationAcceptance } from './invitation-accept.ts';
+import { createInvitationService } from './invitations.ts';
+import { createLogin } from './login.ts';
+import { createOperatorService } from './operator.ts';
+import { createPeopleService } from './people.ts';
+import { loadCommonPasswords } from './passwords.ts';
+import { createPasskeyService, relyingPartyFor } from './passkeys.ts';
+import { registerAccountRoutes } from './routes/account.ts';
+import { createSessionReplies, registerAuthRoutes } from './routes/auth.ts';
+import { registerConsentRoutes } from './routes/consent.ts';
+import { registerEmailVerificationRoutes } from './routes/email-verification.ts';
+import { registerInvitationRoutes } from './routes/invitations.ts';
+import { registerPasskeyRoutes } from './routes/passkeys.ts';
+import { registerPeopleRoutes } from './routes/people.ts';
+import { registerSsoRoutes } from './routes/sso.ts';
+import { registerTenantRoutes } from './routes/tenant.ts';
+import { registerTwoFactorRoutes } from './routes/two-factor.ts';
+import { createSessionService } from './sessions.ts';
+import { createSsoService } from './sso/index.ts';
+import { createTenantAdminService } from './tenant-admin.ts';
+import { createTenantService } from './tenants.ts';
+import { createLoginThrottle, defaultThrottleLimits } from './throttle.ts';
+import { createTotpService } from './totp.ts';
+import type { Tx } from '../../platform/db/database.ts';
+
+export function createIdentityModule(platform: Platform, audit: AuditPort) {
+  const { db, config, clock, mailer, log } = platform;
+  const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const sessions = createSessionService(db, clock, platform.pseudonymize);
+  const throttle = createLoginThrottle(db.appPool, platform.pseudonymize, {
+    ...defaultThrottleLimits,
+    accountFailures: config.loginFailuresPerAccount,
+    ipFailures: config.loginFailuresPerAddress,
+  });
+  const totp = createTotpService(platform, audit);
+  const tenants = createTenantService(platform, audit);
+  const consent = createConsentService(platform, audit);
+  const people = createPeopleService(platform, audit);
+  const tenantAdmin = createTenantAdminService(platform, audit);
+  const sso = createSsoService({ platform, audit, sessions, tenants });
+  const passkeys = createPasskeyService({ platform, sessions, audit, relyingParty: relyingPartyFor(publicUrl) });
+
+  const mail = async (to: string, language: string, template: Parameters<typeof renderEmail>[0], vars: Parameters<typeof renderEmail>[2]) => {
+    const rendered = renderEmail(template, language, vars as never);
+    await mailer.send({ to, ...rendered, template });
+  };
+
+  const invitations = createInvitationService({ platform, audit, publicUrl, sendInvitation: (to, language, vars) => mail(to, language, 'invitation', vars) });
+  const invitationAcceptance = createInvitationAcceptance({ platform, audit, sessions, throttle, secondFactor: totp.secondFactor });
+  const operator = createOperatorService({ platform, audit, clearTotp: totp.clearTotp });
+  const emailVerification = createEmailVerification({ platform, audit, publicUrl, sendVerification: (to, language, vars) => mail(to, language, 'verify_email', vars) });
+
+  const account = createAccountService({
+    platform, sessions, audit, secondFactor: totp.secondFactor,
+    sendEmailVerification: (userId) => emailVerification.sendAfterChange(userId),
+    sendPasswordReset: (user, token) => mail(user.email, user.preferred_language, 'password_reset', { resetUrl: `${publicUrl}/reset-password#token=${token}`, validMinutes: 10 }),
+  });
+  const login = createLogin({
+    platform, sessions, throttle, audit, secondFactor: totp.secondFactor, passkeys,
+    onAccountLocked: (user, until) => mail(user.email, user.preferred_language, 'account_locked', { lockedUntil: until, resetUrl: `${publicUrl}/reset-password` }).catch((err) => log.error({ err }, 'lock notice mail failed')),
+  });
+
+  const inScope = <T>(ctx: RequestContext, fn: (tx: Tx) => Promise<T>) => (ctx.tenantId ? db.withTenant(ctx.tenantId, fn) : db.withPlatform(fn));
+
+  return {
+    sessions, tenants, consent, people, account, totp, login, tenantAdmin, passkeys, invitations, invitationAcceptance, emailVerification, operator, sso,
+
+    async onStarted() {
+      await consent.seedPlatformDocuments();
+      // Loaded now so the first sign-up does not wait for the list.
+      await loadCommonPasswords();
+    },
+
+    registerRoutes(app: HttpServer) {
+      installRequestContext(app, platform, sessions, audit);
+      // Secure even on plain HTTP: browsers accept it from loopback, and production refuses plain HTTP.
+      registerAuthRoutes(app, { platform, login, account, sessions, audit, secureCookies: true });
+      registerAccountRoutes(app, account);
+      registerTwoFactorRoutes(app, totp);
+      registerPasskeyRoutes(app, passkeys, createSessionReplies(platform, sessions, true));
+      registerPeopleRoutes(app, people);
+      registerTenantRoutes(app, tenantAdmin);
+      registerConsentRoutes(app, consent, inScope);
+      registerInvitationRoutes(app, invitations, invitationAcceptance, createSessionReplies(platform, sessions, true));
+      registerEmailVerificationRoutes(app, emailVerification);
+      registerSsoRoutes(app, sso, createSessionReplies(platform, sessions, true), config.publicUrl);
+    },
+  };
+}
+
+export type IdentityModule = ReturnType<typeof createIdentityModule>;

@@ -1,0 +1,19 @@
+// A tenant's identity settings, parsed from tenants.settings (jsonb).
+import { z } from 'zod';
+
+const domain = z.string().trim().toLowerCase().regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/, 'is not a domain name');
+
+export const tenantSettingsSchema = z.object({
+  twoFactor: z.enum(['optional', 'admins', 'all']).default('optional').describe('Who must use a second factor'),
+  allowedEmailDomains: z.array(domain).max(50).default([]).describe('When set, only these email domains may be members'),
+  sessionIdleMinutes: z.number().int().min(5).max(7 * 24 * 60).default(60),
+  sessionAbsoluteHours: z.number().int().min(1).max(30 * 24).default(12),
+});
+export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
+
+/** High-security tenants get shorter sessions unless they chose even shorter ones. */
+export function effectiveSettings(raw: unknown, securityLevel: 'standard' | 'high' = 'standard'): TenantSettings {
+  const s = tenantSettingsSchema.parse(raw ?? {});
+  if (securityLevel !== 'high') return s;
+  return { ...s, sessionIdleMinutes: Math.min(s.sessionIdleMinutes, 15), sessionAbsoluteHours: Math.min(s.sessionAbsoluteHours, 8), twoFactor: 'all' };
+}
