@@ -9,14 +9,19 @@ import { tenantOwned } from './rls.ts';
 // tenant anyone can sign in to.
 
 // The canonical form, version 1: the bytes an entry's hash covers, after
-// prev_hash and the 8-byte big-endian chain_seq. "haven-audit-v1;" then each
-// field as "<UTF-8 byte length>:<value>;" or "-;" for null, in this order. The
-// erasable columns (actor_id, target_id, *_erased_as) are deliberately not
-// covered, so erasing a person never breaks the chain. Changing this list
+// prev_hash and the 8-byte big-endian chain_seq. The UTF-8 text
+// "haven-audit-v1" followed, for each field below in this order, by a comma
+// and the field as an SQL literal (quote_nullable: NULL, or the value in
+// single quotes with quotes doubled, written E'...' with doubled backslashes
+// when it holds a backslash). The time is integer milliseconds since the Unix
+// epoch; json fields are PostgreSQL's canonical jsonb text. Each field is
+// evaluated once, which keeps verification of a million entries to seconds.
+// The erasable columns (actor_id, target_id, *_erased_as) are deliberately
+// not covered, so erasing a person never breaks the chain. Changing this list
 // invalidates every existing chain: add a v2 function instead.
 const canonicalFields = [
   'e.tenant_id::text',
-  `to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+  '((extract(epoch from e.occurred_at) * 1000)::bigint)::text',
   'e.action',
   'e.outcome',
   'e.actor_type',
@@ -72,12 +77,12 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create index audit_events_target on audit_events (tenant_id, target_ref, occurred_at) where target_ref is not null`.execute(db);
   await tenantOwned(db, 'audit_events');
 
-  const body = canonicalFields.map((f) => `coalesce(octet_length(${f})::text || ':' || ${f}, '-') || ';'`).join('\n        || ');
+  const body = canonicalFields.map((f) => `',' || quote_nullable(${f})`).join('\n        || ');
   // One expression over the row (no FROM), so PostgreSQL inlines it into the
   // sealer's and the verifier's queries instead of calling it per row.
   await sql`
     create function audit_canonical(e audit_events) returns bytea language sql stable parallel safe as $$
-      select convert_to('haven-audit-v1;' || ${sql.raw(body)}, 'UTF8')
+      select convert_to('haven-audit-v1' || ${sql.raw(body)}, 'UTF8')
     $$`.execute(db);
 
   // Append-only for everyone going through the app role: hashed content never

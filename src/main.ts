@@ -146,6 +146,7 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
         trustProxy: config.trustProxy,
         tls: config.tlsCertFile && config.tlsKeyFile ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined,
         version: VERSION,
+        pseudonymize,
       });
       registerHealthRoutes(app, { database: () => db.ping(), storage: () => platform.storage.ping(), queue: () => jobs.ping() });
       await modules.registerRoutes(app);
@@ -180,9 +181,10 @@ async function listen(app: HttpServer, config: Config): Promise<string> {
  * once; this watchdog restarts it, and exits the process with a clear message
  * if it cannot.
  */
-function watchEmbeddedDatabase(db: Database, embedded: EmbeddedPostgres, config: Config, log: Logger): () => void {
+function watchEmbeddedDatabase(db: Database, embedded: EmbeddedPostgres, config: Config, log: Logger): () => Promise<void> {
   let failures = 0;
   let restarting = false;
+  let restart: Promise<unknown> | undefined;
   const timer = setInterval(async () => {
     if (restarting) return;
     try {
@@ -194,7 +196,8 @@ function watchEmbeddedDatabase(db: Database, embedded: EmbeddedPostgres, config:
       restarting = true;
       log.error('embedded PostgreSQL is not answering; restarting it');
       try {
-        await startEmbeddedPostgres(config.dataDir, config.embeddedDatabasePort, (line) => log.info(line));
+        restart = startEmbeddedPostgres(config.dataDir, config.embeddedDatabasePort, (line) => log.info(line));
+        await restart;
         failures = 0;
         log.info('embedded PostgreSQL restarted');
       } catch (err) {
@@ -207,5 +210,9 @@ function watchEmbeddedDatabase(db: Database, embedded: EmbeddedPostgres, config:
     }
   }, 2000);
   timer.unref();
-  return () => clearInterval(timer);
+  // Shutdown waits for a restart in progress, so embedded.stop() cannot run before it and orphan the server.
+  return async () => {
+    clearInterval(timer);
+    await restart?.catch(() => undefined);
+  };
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { RequestContext } from '../src/modules/identity/actor.ts';
-import { seedSealedHistory } from './helpers/audit.ts';
+import { seedFillerHistory } from './helpers/audit.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 
 const ENTRIES = 1_000_000;
@@ -17,7 +17,7 @@ describe('audit export at scale', () => {
 
   before(async () => {
     haven = await startTestHaven({ haven: { workers: false } });
-    await seedSealedHistory(haven.platform, tenantId, ENTRIES, { start, stepMs: 100, actorId: randomUUID(), actorRef: 'p_seedactor' });
+    await seedFillerHistory(haven.platform, tenantId, ENTRIES, { start, stepMs: 100, actorId: randomUUID(), actorRef: 'p_seedactor' });
   });
   after(() => haven.stop());
 

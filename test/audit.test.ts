@@ -231,13 +231,15 @@ describe('audit trail', () => {
       const t = '11111111-2222-4333-8444-555555555555';
       const { rows } = await haven.platform.db.ownerPool.query<{ c: Buffer }>(
         `select audit_canonical(row(1, $1::uuid, '2025-03-04T05:06:07.089Z'::timestamptz, 'video.update', 'success', 'user', null, 'p_actor', null, $1::uuid, null,
-                'video', 'v1', 'p_target', null, 'req-1', 'p_ip', null, '{"title":{"from":"a","to":"b"}}'::jsonb, '{"n":1,"ü":"é"}'::jsonb, null, null, null)::audit_events) as c`,
+                'video', 'v1', 'p_target', null, 'req-1', 'p_ip', null, '{"title":{"from":"a","to":"b"}}'::jsonb, '{"n":1,"ü":"it''s \\\\ é"}'::jsonb, null, null, null)::audit_events) as c`,
         [t],
       );
       assert.equal(
         rows[0]!.c.toString('utf8'),
-        'haven-audit-v1;36:11111111-2222-4333-8444-555555555555;24:2025-03-04T05:06:07.089Z;12:video.update;7:success;4:user;7:p_actor;-;'
-          + '36:11111111-2222-4333-8444-555555555555;5:video;8:p_target;5:req-1;4:p_ip;-;35:{"title": {"to": "b", "from": "a"}};20:{"n": 1, "ü": "é"};',
+        "haven-audit-v1,'11111111-2222-4333-8444-555555555555','1741064767089','video.update','success','user','p_actor',NULL,"
+          + "'11111111-2222-4333-8444-555555555555','video','p_target','req-1','p_ip',NULL,"
+          // A backslash switches to the E'' form with backslashes doubled (jsonb already escaped it once).
+          + `'{"title": {"to": "b", "from": "a"}}',E'{"n": 1, "ü": "it''s \\\\\\\\ é"}'`,
       );
     });
 

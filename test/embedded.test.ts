@@ -61,6 +61,7 @@ describe('embedded PostgreSQL lifecycle', () => {
     const env = { HAVEN_DATA_DIR: dataDir, HAVEN_PORT: String(httpPort), HAVEN_EMBEDDED_DB_PORT: String(dbPort) };
     const base = `http://127.0.0.1:${httpPort}`;
     const running = new Set<HavenProcess>();
+    const impostorDir = mkdtempSync(join(tmpdir(), 'haven-impostor-'));
     let impostor: ChildProcess | undefined;
 
     const serve = async (): Promise<HavenProcess> => {
@@ -145,14 +146,13 @@ describe('embedded PostgreSQL lifecycle', () => {
 
       // A stale postmaster.pid whose pid now belongs to another postgres-named
       // process (pid reuse): Haven must not signal that process.
-      const bin = mkdtempSync(join(tmpdir(), 'haven-impostor-'));
-      chmodSync(bin, 0o755);
-      copyFileSync('/bin/sleep', join(bin, 'postgres'));
-      chmodSync(join(bin, 'postgres'), 0o755);
+      chmodSync(impostorDir, 0o755);
+      copyFileSync('/bin/sleep', join(impostorDir, 'postgres'));
+      chmodSync(join(impostorDir, 'postgres'), 0o755);
       const owner = statSync(pgData);
       // Same user as the cluster, as a reused pid of another PostgreSQL would be.
       const asOwner = process.getuid?.() === 0 ? { uid: owner.uid, gid: owner.gid } : {};
-      impostor = spawn(join(bin, 'postgres'), ['300'], { cwd: '/', stdio: 'ignore', ...asOwner });
+      impostor = spawn(join(impostorDir, 'postgres'), ['300'], { cwd: '/', stdio: 'ignore', ...asOwner });
       await waitFor(async () => (readFileSync(`/proc/${impostor!.pid}/comm`, 'utf8').trim() === 'postgres' ? true : undefined), 5000, 'impostor');
       writeFileSync(join(pgData, 'postmaster.pid'), `${impostor.pid}\n${pgData}\n${Math.floor(Date.now() / 1000)}\n${dbPort}\n\n127.0.0.1\n  1234567      7\nready\n`);
       haven = await serve();
@@ -185,6 +185,7 @@ describe('embedded PostgreSQL lifecycle', () => {
       for (const pid of clusterProcesses(pgData)) process.kill(pid, 'SIGKILL');
       if (impostor?.pid && isRunning(impostor.pid)) impostor.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(impostorDir, { recursive: true, force: true });
     }
   });
 });
@@ -230,9 +231,7 @@ describe('graceful shutdown', () => {
     }
   });
 
-  test('shutdown does not wait out the keep-alive timeout of the connection that carried that request', {
-    todo: 'needs the Connection: close fix in src/platform/http/server.ts (see report)',
-  }, async () => {
+  test('shutdown does not wait out the keep-alive timeout of the connection that carried that request', async () => {
     const { haven, inFlight } = await havenWithSlowRoute();
     try {
       const slow = haven.request('/test/slow');

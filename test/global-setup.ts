@@ -5,12 +5,17 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../src/platform/db/embedded.ts';
-import { serverInfoFile } from './helpers/server-info.ts';
+import { SERVER_INFO_ENV, serverInfoFileFor } from './helpers/server-info.ts';
 
 let embedded: EmbeddedPostgres | undefined;
 let dir: string | undefined;
 
+let serverInfoFile: string | undefined;
+
 export async function globalSetup(): Promise<void> {
+  // One file per test run, so runs in parallel (two engineers, two CI passes) never share one.
+  serverInfoFile = serverInfoFileFor(process.pid);
+  process.env[SERVER_INFO_ENV] = serverInfoFile;
   mkdirSync(join(serverInfoFile, '..'), { recursive: true });
   let url = process.env.DATABASE_URL;
   if (!url) {
@@ -25,5 +30,5 @@ export async function globalSetup(): Promise<void> {
 export async function globalTeardown(): Promise<void> {
   await embedded?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  rmSync(serverInfoFile, { force: true });
+  if (serverInfoFile) rmSync(serverInfoFile, { force: true });
 }

@@ -20,9 +20,10 @@ describe('root secrets', () => {
   test('are generated on first start with tight permissions and reused on the next', async () => {
     const dataDir = tmp();
     const secrets = join(dataDir, 'secrets');
-    const first = await startTestHaven({ config: { dataDir } });
-    let second: Awaited<ReturnType<typeof startTestHaven>> | undefined;
+    let first: Awaited<ReturnType<typeof startTestHaven>> | undefined;
+    let second: typeof first;
     try {
+      first = await startTestHaven({ config: { dataDir } });
       assert.equal(mode(secrets), 0o700);
       const written = Object.fromEntries(keyFiles.map((f) => [f, readFileSync(join(secrets, f), 'utf8')]));
       for (const f of keyFiles) {
@@ -30,7 +31,7 @@ describe('root secrets', () => {
         assert.equal(Buffer.from(written[f]!, 'base64').length, 32, f);
       }
       assert.equal(new Set(Object.values(written)).size, 3, 'three independent keys');
-      assert.deepEqual(readdirSync(secrets).sort(), [...keyFiles].sort(), 'nothing else, no temp files');
+      assert.deepEqual(readdirSync(secrets).filter((f) => f.endsWith('.tmp')), [], 'no temp files left');
       await first.close();
 
       // Same data dir, same database: the master key must match the one it was set up with.
@@ -41,20 +42,21 @@ describe('root secrets', () => {
       assert.equal(second.platform.pseudonymize('someone@example.org'), fromFile('someone@example.org'));
     } finally {
       await second?.stop();
-      await first.stop();
+      await first?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
   test('given in configuration are not written to disk', async () => {
     const dataDir = tmp();
-    const haven = await startTestHaven({ config: { dataDir, ...sharedKeys() } });
+    let haven: Awaited<ReturnType<typeof startTestHaven>> | undefined;
     try {
+      haven = await startTestHaven({ config: { dataDir, ...sharedKeys() } });
       const secrets = join(dataDir, 'secrets');
       const files = existsSync(secrets) ? readdirSync(secrets) : [];
       assert.deepEqual(files.filter((f) => f.endsWith('.key')), []);
     } finally {
-      await haven.stop();
+      await haven?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
     const partly = tmp();
@@ -115,7 +117,7 @@ describe('root secrets', () => {
       const sets = new Set(results.map((r) => r.out));
       assert.equal(sets.size, 1, 'every process read the same keys');
       for (const key of [...sets][0]!.split(' ')) assert.equal(Buffer.from(key, 'base64').length, 32);
-      assert.deepEqual(readdirSync(join(dataDir, 'secrets')).sort(), [...keyFiles].sort(), 'no temp files left');
+      assert.deepEqual(readdirSync(join(dataDir, 'secrets')).sort(), [...keyFiles].sort(), 'the three keys, no temp files');
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -5,24 +5,32 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApiClient } from './helpers/client.ts';
+import { SoftwareAuthenticator } from './helpers/webauthn-authenticator.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
 /** How to get an id of tenant B's for each path-parameter route. */
-type Fixture = (b: TenantB) => string;
+type Fixture = (b: TenantB, a: { slug: string }) => Record<string, string>;
 interface TenantB { api: ApiClient; ids: Record<string, string> }
+const id = (key: string): Fixture => (b) => ({ id: b.ids[key]! });
 
 const fixtures: Record<string, Fixture> = {
-  '/api/v1/users/{id}': (b) => b.ids.user!,
-  '/api/v1/users/{id}/sessions': (b) => b.ids.user!,
-  '/api/v1/account/sessions/{id}': (b) => b.ids.session!,
-  '/api/v1/account/tokens/{id}': (b) => b.ids.token!,
-  '/api/v1/consent/{id}': (b) => b.ids.consentDocument!,
+  '/api/v1/users/{id}': id('user'),
+  '/api/v1/users/{id}/sessions': id('user'),
+  '/api/v1/account/sessions/{id}': id('session'),
+  '/api/v1/account/tokens/{id}': id('token'),
+  '/api/v1/account/passkeys/{id}': id('passkey'),
+  '/api/v1/consent/{id}': id('consentDocument'),
+  '/api/v1/sso/providers/{id}': id('ssoProvider'),
+  '/api/v1/invitations/{id}': id('invitation'),
+  '/api/v1/invitations/{id}/resend': id('invitation'),
+  // Tenant A's public sign-in page must not start a sign-in with B's provider.
+  '/api/v1/auth/sso/{tenantSlug}/{providerId}/start': (b, a) => ({ tenantSlug: a.slug, providerId: b.ids.ssoProvider! }),
 };
 
-/** Routes whose path parameter is not a tenant-owned id. */
-const exempt = new Set<string>([]);
+/** Public by design: names a tenant's sign-in buttons, by the tenant's slug. */
+const exempt = new Set<string>(['/api/v1/auth/sso/{tenantSlug}/providers']);
 
 describe('tenant isolation over every route', () => {
   let haven: TestHaven;
@@ -30,7 +38,8 @@ describe('tenant isolation over every route', () => {
   const b: TenantB = { api: undefined as unknown as ApiClient, ids: {} };
 
   before(async () => {
-    haven = await startTestHaven();
+    // Passkeys are bound to the public origin (an RP ID cannot be an IP address).
+    haven = await startTestHaven({ config: { publicUrl: 'https://haven.test' } });
     await haven.modules.setup({ tenantName: 'Tenant A', adminEmail: 'owner@a.test', adminPassword: PASSWORD });
     await haven.modules.setup({ tenantName: 'Tenant B', adminEmail: 'owner@b.test', adminPassword: PASSWORD });
     a = new ApiClient(haven.url);
@@ -40,8 +49,12 @@ describe('tenant isolation over every route', () => {
     b.ids.user = (await b.api.post('/api/v1/users', { email: 'member@b.test', role: 'editor' })).body.id;
     b.ids.session = (await b.api.get('/api/v1/account/sessions')).body.items[0].id;
     b.ids.token = (await b.api.post('/api/v1/account/tokens', { name: 'b', scopes: ['users:read'] })).body.id;
+    b.ids.ssoProvider = (await b.api.post('/api/v1/sso/providers', { name: 'B', preset: 'google', clientId: 'b', clientSecret: 'b-secret' })).body.id;
+    b.ids.invitation = (await b.api.post('/api/v1/invitations', { email: 'invitee@b.test', role: 'viewer' })).body.id;
+    b.ids.passkey = await registerPasskey(b.api, 'https://haven.test');
     b.ids.consentDocument = (await b.api.post('/api/v1/consent/documents', { kind: 'terms', title: 'B terms', body: 'B only.' })).body.id;
     await b.api.signIn('owner@b.test', PASSWORD);
+    for (const [k, v] of Object.entries(b.ids)) assert.ok(v, `fixture ${k} was created`);
   });
   after(() => haven.stop());
 
@@ -55,7 +68,8 @@ describe('tenant isolation over every route', () => {
     let checked = 0;
     for (const path of withParams.filter((p) => fixtures[p])) {
       for (const method of Object.keys(doc.paths[path]!)) {
-        const url = path.replace(/\{[^}]+\}/g, fixtures[path]!(b));
+        const params = fixtures[path]!(b, { slug: 'tenant-a' });
+        const url = path.replace(/\{([^}]+)\}/g, (_, name: string) => params[name]!);
         const body = method === 'get' || method === 'delete' ? undefined : bodyFor(path);
         const res = await a.call(method.toUpperCase(), url, body);
         assert.equal(res.status, 404, `${method.toUpperCase()} ${path} with tenant B's id: ${res.status} ${JSON.stringify(res.body)}`);
@@ -82,5 +96,16 @@ describe('tenant isolation over every route', () => {
 function bodyFor(path: string): unknown {
   if (path === '/api/v1/users/{id}') return { role: 'viewer' };
   if (path === '/api/v1/consent/{id}') return { decision: 'accepted' };
+  if (path === '/api/v1/sso/providers/{id}') return { enabled: false };
+  if (path === '/api/v1/account/passkeys/{id}') return { name: 'renamed' };
   return {};
+}
+
+async function registerPasskey(api: ApiClient, origin: string): Promise<string> {
+  assert.equal((await api.post('/api/v1/auth/reauthenticate', { password: PASSWORD })).status, 204);
+  const options = await api.post('/api/v1/account/passkeys/options');
+  const credential = new SoftwareAuthenticator(origin).create(options.body);
+  const created = await api.post('/api/v1/account/passkeys', { name: 'B key', credential });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return created.body.id;
 }

@@ -28,8 +28,8 @@ export interface HavenProcess {
   spawnedAt: number;
   /** Wall-clock time when /readyz first answered 200. */
   readyAt: number;
-  /** Wall-clock time of the first log line with this message. */
-  loggedAt(message: string | RegExp): number;
+  /** Wall-clock time of the first log line with this message (waits a little: logs are written asynchronously). */
+  loggedAt(message: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -109,10 +109,12 @@ export async function startHavenProcess(dataDir: BenchDataDir, opts: StartOption
     url,
     spawnedAt,
     readyAt,
-    loggedAt(message) {
-      const line = parseLogLines(output).find((l) => (typeof message === 'string' ? l.msg.startsWith(message) : message.test(l.msg)));
-      if (!line) throw new Error(`Haven never logged "${message}"`);
-      return Date.parse(line.time);
+    async loggedAt(message) {
+      for (const deadline = Date.now() + 5000; ; await sleep(20)) {
+        const line = parseLogLines(output).find((l) => l.msg.startsWith(message));
+        if (line) return Date.parse(line.time);
+        if (Date.now() > deadline) throw new Error(`Haven never logged "${message}"`);
+      }
     },
     async stop() {
       untrack();

@@ -19,19 +19,30 @@ interface Command {
 
 const out = (line: string) => process.stdout.write(line + '\n');
 
-function untilSignal(haven: Haven, what: string): Promise<number> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      haven.platform.log.info({ signal }, `${what} stopping`);
-      await haven.close();
-      resolve(typeof process.exitCode === 'number' ? process.exitCode : 0);
-    };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGINT'));
-  });
+/**
+ * Starts a long-running Haven and runs until SIGTERM/SIGINT. The handlers are
+ * installed before start-up, so a signal during initdb or migrations still
+ * ends in a clean close (no orphaned PostgreSQL).
+ */
+async function runUntilSignal(what: string, start: () => Promise<Haven>): Promise<number> {
+  let signalled: string | undefined;
+  let wake: (() => void) | undefined;
+  const onSignal = (signal: string) => {
+    signalled ??= signal;
+    wake?.();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const haven = await start();
+    if (!signalled) await new Promise<void>((resolve) => { wake = resolve; });
+    haven.platform.log.info({ signal: signalled }, `${what} stopping`);
+    await haven.close();
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
 }
 
 export const commands: Record<string, Command> = {
@@ -40,10 +51,12 @@ export const commands: Record<string, Command> = {
     help: 'Usage: haven serve [--no-workers] [--host H] [--port P]\n\n  --no-workers   serve HTTP only; run "haven worker" elsewhere\n  --host H       address to bind (HAVEN_HOST, default 127.0.0.1)\n  --port P       port (HAVEN_PORT, default 8080)',
     options: { 'no-workers': { type: 'boolean' }, host: { type: 'string' }, port: { type: 'string' } },
     async run(values) {
-      const haven = await startHaven(config(values), { workers: !values['no-workers'], http: true });
-      haven.platform.log.info({ url: haven.url, workers: !values['no-workers'] }, 'Haven is serving');
-      process.stderr.write(`Haven is serving on ${haven.url}\n`);
-      return untilSignal(haven, 'server');
+      return runUntilSignal('server', async () => {
+        const haven = await startHaven(config(values), { workers: !values['no-workers'], http: true });
+        haven.platform.log.info({ url: haven.url, workers: !values['no-workers'] }, 'Haven is serving');
+        process.stderr.write(`Haven is serving on ${haven.url}\n`);
+        return haven;
+      });
     },
   },
   worker: {
@@ -53,9 +66,11 @@ export const commands: Record<string, Command> = {
     async run(values) {
       const cfg = config(values);
       if (cfg.workerRegion && !(cfg.workerRegion in cfg.regions)) throw new UsageError(`worker: --region ${cfg.workerRegion} is not a configured region`);
-      const haven = await startHaven(cfg, { workers: true, http: false });
-      haven.platform.log.info({ region: cfg.workerRegion ?? 'all' }, 'worker running');
-      return untilSignal(haven, 'worker');
+      return runUntilSignal('worker', async () => {
+        const haven = await startHaven(cfg, { workers: true, http: false });
+        haven.platform.log.info({ region: cfg.workerRegion ?? 'all' }, 'worker running');
+        return haven;
+      });
     },
   },
   migrate: {

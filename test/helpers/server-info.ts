@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const serverInfoFile = fileURLToPath(new URL('../../.test-data/server.json', import.meta.url));
+/** Set by test/global-setup.ts for the test files of its run. */
+export const SERVER_INFO_ENV = 'HAVEN_TEST_SERVER_INFO';
+
+export const serverInfoFileFor = (pid: number) => fileURLToPath(new URL(`../../.test-data/server-${pid}.json`, import.meta.url));
 
 /** The PostgreSQL server of this test run (see test/global-setup.ts). */
 export function testServerUrl(): string {
-  try {
-    return JSON.parse(readFileSync(serverInfoFile, 'utf8')).url;
-  } catch {
-    if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-    throw new Error('no test database server: run tests through "npm test" (it starts one)');
-  }
+  const file = process.env[SERVER_INFO_ENV];
+  if (file) return JSON.parse(readFileSync(file, 'utf8')).url;
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  throw new Error('no test database server: run tests through "npm test" (it starts one)');
 }

@@ -4,38 +4,12 @@
 // many entries the range holds.
 import { Readable } from 'node:stream';
 import type { Database } from '../../platform/db/database.ts';
-import { type AuditEntry, type EventQuery, fetchExport, openExportCursor } from './store.ts';
+import { csvColumns, type EventQuery, fetchExport, openExportCursor } from './store.ts';
 
 export const exportFormats = ['ndjson', 'csv'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 
 const BATCH = 2000;
-
-const csvColumns: [string, (e: AuditEntry) => unknown][] = [
-  ['id', (e) => e.id],
-  ['chain_seq', (e) => e.chainSeq],
-  ['occurred_at', (e) => e.occurredAt],
-  ['tenant_id', (e) => e.tenantId],
-  ['action', (e) => e.action],
-  ['outcome', (e) => e.outcome],
-  ['actor_type', (e) => e.actor.type],
-  ['actor_id', (e) => e.actor.id],
-  ['actor_ref', (e) => e.actor.ref],
-  ['actor_via', (e) => e.actor.via],
-  ['actor_tenant_id', (e) => e.actor.tenantId],
-  ['actor_erased_as', (e) => e.actor.erasedAs],
-  ['target_type', (e) => e.target?.type],
-  ['target_id', (e) => e.target?.id],
-  ['target_ref', (e) => e.target?.ref],
-  ['target_erased_as', (e) => e.target?.erasedAs],
-  ['request_id', (e) => e.requestId],
-  ['ip_pseudonym', (e) => e.ipPseudonym],
-  ['ua_pseudonym', (e) => e.uaPseudonym],
-  ['diff', (e) => e.diff],
-  ['details', (e) => e.details],
-  ['prev_hash', (e) => e.prevHash],
-  ['hash', (e) => e.hash],
-];
 
 /**
  * One CSV cell (RFC 4180 quoting). A text cell a spreadsheet would run as a
@@ -50,8 +24,9 @@ export function csvCell(value: unknown): string {
 }
 
 export const csvHeader = csvColumns.map(([name]) => name).join(',') + '\r\n';
-export const csvLine = (e: AuditEntry) => csvColumns.map(([, get]) => csvCell(get(e))).join(',') + '\r\n';
-export const ndjsonLine = (e: AuditEntry) => JSON.stringify(e) + '\n';
+const csvNames = csvColumns.map(([name]) => name);
+const csvLine = (row: Record<string, string | null>) => csvNames.map((name) => csvCell(row[name])).join(',') + '\r\n';
+const ndjsonLine = (row: Record<string, string | null>) => `${row.line}\n`;
 
 class ExportAborted extends Error {}
 
@@ -79,7 +54,7 @@ export function streamExport(db: Database, query: EventQuery, format: ExportForm
   };
   const line = format === 'csv' ? csvLine : ndjsonLine;
   db.withTenant(query.tenantId, async (tx) => {
-    await openExportCursor(tx, query);
+    await openExportCursor(tx, query, format === 'csv' ? 'csv' : 'json');
     if (format === 'csv') await emit(csvHeader);
     for (;;) {
       const rows = await fetchExport(tx, BATCH);

@@ -3,6 +3,8 @@
 // OpenAPI, metrics and health. Domain routes are registered by main.ts.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import { StartupError } from '../datadir.ts';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -28,6 +30,8 @@ export interface HttpOptions {
   trustProxy?: string;
   tls?: { certFile: string; keyFile: string };
   version: string;
+  /** Rate-limit counters are keyed by a pseudonym of the client address, never the address. */
+  pseudonymize: (value: string) => string;
 }
 
 export async function buildHttpServer(opts: HttpOptions): Promise<HttpServer> {
@@ -40,7 +44,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<HttpServer> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
-    ...(opts.tls ? { https: { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) } } : {}),
+    ...(opts.tls ? { https: readTlsFiles(opts.tls) } : {}),
   }).withTypeProvider<ZodTypeProvider>() as unknown as HttpServer;
 
   app.setValidatorCompiler(validatorCompiler);
@@ -48,6 +52,11 @@ export async function buildHttpServer(opts: HttpOptions): Promise<HttpServer> {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  // Once closing, a reply that was in flight ends its keep-alive connection;
+  // otherwise close() would wait out keepAliveTimeout (72 s) for it to go idle.
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('onSend', async (_req, reply) => { if (closing) reply.header('connection', 'close'); });
   installErrorHandling(app);
   await installSecurityHeaders(app, { tls: Boolean(opts.tls) });
   await app.register(cookie);
@@ -58,7 +67,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<HttpServer> {
     store: pgRateLimitStore(opts.rateLimitPool),
     // A database outage must not turn every request into a 500; readiness reports it.
     skipOnError: true,
-    keyGenerator: (req) => req.ip,
+    keyGenerator: (req) => opts.pseudonymize(req.ip),
   });
 
   await app.register(swagger, {
@@ -80,4 +89,22 @@ export async function buildHttpServer(opts: HttpOptions): Promise<HttpServer> {
 
   instrumentHttp(app, opts.metrics);
   return app;
+}
+
+function readTlsFiles({ certFile, keyFile }: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (file: string, setting: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new StartupError(`cannot read ${file} (${setting}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  const cert = read(certFile, 'HAVEN_TLS_CERT_FILE');
+  const key = read(keyFile, 'HAVEN_TLS_KEY_FILE');
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new StartupError(`the TLS key ${keyFile} (HAVEN_TLS_KEY_FILE) does not match the certificate ${certFile} (HAVEN_TLS_CERT_FILE), or one is not PEM: ${(err as Error).message}`);
+  }
+  return { cert, key };
 }

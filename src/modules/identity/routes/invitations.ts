@@ -30,7 +30,7 @@ export function registerInvitationRoutes(app: HttpServer, invitations: Invitatio
       response: { 201: invitation, ...errorResponses },
     },
     config: { rateLimit: { max: 30, timeWindow: 60_000 } },
-  }, async (req, reply) => { const i = await invitations.create(req.ctx, req.body); await i.delivery; return reply.status(201).send(i.invitation); });
+  }, async (req, reply) => reply.status(201).send((await invitations.create(req.ctx, req.body)).invitation));
 
   app.get('/api/v1/invitations', {
     schema: { tags: ['invitations'], summary: 'Invitations of this organization, newest first', response: { 200: z.object({ items: z.array(invitation) }), ...errorResponses } },
