@@ -108,7 +108,7 @@ describe('haven CLI', () => {
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /created tenant acme-corp/);
       r = runHaven(['tenant', 'list'], env);
-      assert.match(r.stdout, /acme-corp\s+default\s+active\s+Acme Corp/);
+      assert.match(r.stdout, /acme-corp\s+default\s+active\b.*Acme Corp/);
       r = runHaven(['setup', '--tenant', 'Acme Corp', '--admin-email', 'x@acme.test', '--admin-password', 'a long enough passphrase'], env);
       assert.equal(r.status, 2);
       assert.match(r.stderr, /already exists/);

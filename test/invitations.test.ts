@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
+import { generate } from 'otplib';
 import { SMTPServer } from 'smtp-server';
 import { ApiClient, expectError } from './helpers/client.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
@@ -200,6 +201,33 @@ describe('invitations and email verification', () => {
     assert.equal(back.status, 200, JSON.stringify(back.body));
     assert.equal(back.body.tenant.role, 'viewer');
     assert.ok((await auditActions(acmeId)).some((a) => a.action === 'invitation.accept' && a.outcome === 'failed'), 'the wrong password is on record');
+  });
+
+  test('a password in the body does not skip an account\'s second factor; an account without credentials is claimed', async () => {
+    const beaInBeta = client();
+    await beaInBeta.signIn('bea@beta.test', PASSWORD, { tenant: 'beta' });
+    const tina = client();
+    assert.equal((await accept(tina, { token: await invite(beaInBeta, 'tina@beta.test', 'editor') })).status, 400, 'a new account needs a password');
+    assert.equal((await accept(tina, { token: await invite(beaInBeta, 'tina2@beta.test', 'editor'), password: PASSWORD })).status, 200);
+    const { secret } = (await tina.post('/api/v1/account/totp')).body;
+    assert.equal((await tina.post('/api/v1/account/totp/confirm', { code: await generate({ secret }) })).status, 200);
+
+    const token = await invite(owner, 'tina2@beta.test', 'viewer');
+    expectError(await client().post('/api/v1/invitations/accept', { token, password: PASSWORD }), 401, 'second_factor_required');
+    expectError(await client().post('/api/v1/invitations/accept', { token, password: PASSWORD, totp: '000000' }), 401, 'invalid_second_factor');
+    // The confirming code's step is spent; the next step's code is within the accepted window.
+    const joined = await accept(client(), { token, password: PASSWORD, totp: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }) });
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    assert.equal(joined.body.tenant.id, acmeId);
+
+    // Added by an admin without a password, the account has nothing to sign in with: the link lets its mailbox set one.
+    assert.equal((await beaInBeta.post('/api/v1/users', { email: 'nopass@beta.test', role: 'viewer' })).status, 201);
+    const claimToken = await invite(owner, 'nopass@beta.test', 'editor');
+    assert.equal((await client().get(`/api/v1/invitations/lookup?token=${claimToken}`)).body.accountExists, false);
+    const claimed = await accept(client(), { token: claimToken, password: PASSWORD });
+    assert.equal(claimed.status, 200, JSON.stringify(claimed.body));
+    assert.deepEqual(claimed.body.tenants.map((t: any) => `${t.slug}:${t.role}`).sort(), ['acme:editor', 'beta:viewer']);
+    assert.equal((await client().login('nopass@beta.test', PASSWORD, { tenant: 'beta' })).status, 200);
   });
 
   test('revoked, expired and unknown links are refused, each with its own clear error', async () => {

@@ -51,9 +51,10 @@ describe('tenant isolation over every route', () => {
     b.ids.token = (await b.api.post('/api/v1/account/tokens', { name: 'b', scopes: ['users:read'] })).body.id;
     b.ids.ssoProvider = (await b.api.post('/api/v1/sso/providers', { name: 'B', preset: 'google', clientId: 'b', clientSecret: 'b-secret' })).body.id;
     b.ids.invitation = (await b.api.post('/api/v1/invitations', { email: 'invitee@b.test', role: 'viewer' })).body.id;
-    b.ids.passkey = await registerPasskey(b.api, 'https://haven.test');
     b.ids.consentDocument = (await b.api.post('/api/v1/consent/documents', { kind: 'terms', title: 'B terms', body: 'B only.' })).body.id;
     await b.api.signIn('owner@b.test', PASSWORD);
+    // Last: with a passkey, B's password sign-in would need it as a second factor.
+    b.ids.passkey = await registerPasskey(b.api, 'https://haven.test');
     for (const [k, v] of Object.entries(b.ids)) assert.ok(v, `fixture ${k} was created`);
   });
   after(() => haven.stop());

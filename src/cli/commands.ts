@@ -6,6 +6,8 @@ import { createPseudonymizer } from '../platform/crypto/pseudonym.ts';
 import { prepareDataDir } from '../platform/datadir.ts';
 import { createLogger } from '../platform/log.ts';
 import { jobsCommand } from './jobs-command.ts';
+import { tenantCommand } from './tenant-command.ts';
+import { userCommand } from './user-command.ts';
 import { required, UsageError } from './usage.ts';
 import { config, quietLog, withHaven } from './with-haven.ts';
 
@@ -110,31 +112,11 @@ export const commands: Record<string, Command> = {
       });
     },
   },
-  tenant: {
-    summary: 'tenant list | create --name N [--slug S] [--region R]',
-    help: 'Usage: haven tenant list\n       haven tenant create --name N [--slug S] [--region R]',
-    options: { name: { type: 'string' }, slug: { type: 'string' }, region: { type: 'string' } },
-    async run(values, [action]) {
-      if (action === 'list') {
-        return withHaven(async ({ modules }) => {
-          for (const t of await modules.tenants.list()) out(`${t.id}  ${t.slug.padEnd(24)} ${t.region.padEnd(10)} ${t.status}  ${t.name}`);
-          return 0;
-        });
-      }
-      if (action === 'create') {
-        required(values, 'name');
-        return withHaven(async ({ modules }) => {
-          const t = await modules.tenants.create({ name: String(values.name), slug: values.slug as string | undefined, region: values.region as string | undefined });
-          out(`created tenant ${t.slug} (${t.id}) in region ${t.region}`);
-          return 0;
-        });
-      }
-      throw new UsageError('tenant: expected "list" or "create"');
-    },
-  },
 };
 
 commands.jobs = jobsCommand;
+commands.user = userCommand;
+commands.tenant = tenantCommand;
 
 export async function runCommand(name: string, values: Values, positionals: string[]): Promise<number> {
   return commands[name]!.run(values, positionals);

@@ -4,8 +4,9 @@ import type { DataMap } from '../platform/datamap.ts';
 import { datamap as platform } from '../platform/db/datamap.ts';
 import { datamap as audit } from './audit/datamap.ts';
 import { datamap as identity } from './identity/datamap.ts';
+import { datamap as library } from './library/datamap.ts';
 
-export const datamaps: Record<string, DataMap> = { platform, audit, identity };
+export const datamaps: Record<string, DataMap> = { platform, audit, identity, library };
 
 /** table → column → declaration, across modules; a table declared twice is a bug. */
 export function combinedDataMap(): DataMap {

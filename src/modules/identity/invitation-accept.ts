@@ -59,6 +59,7 @@ function valid<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
   return parsed.data;
 }
 
+const accountAppeared = () => new AppError('sign_in_required', 409, 'An account with this address was set up meanwhile: sign in to it, then accept again.');
 const unknownToken = () => new AppError('invitation_not_found', 404, 'This invitation link is not valid; check that it was copied completely.');
 
 export function createInvitationAcceptance(deps: AcceptDeps) {
@@ -125,6 +126,8 @@ export function createInvitationAcceptance(deps: AcceptDeps) {
     const now = clock.now();
     if (!existing) {
       if (!input.password) throw new AppError('password_required', 400, 'Choose a password for your new account.');
+      // addMember would reuse an account made since the check above; that account must prove its owner first.
+      if (await userByEmail(tx, inv.email_normalized)) throw accountAppeared();
       const username = input.username === undefined ? undefined : valid(usernameSchema, input.username, 'username');
       const displayName = input.displayName === undefined ? undefined : valid(displayNameSchema, input.displayName, 'displayName');
       const { userId } = await addMember(tx, inv.tenant_id, { email: inv.email, username, displayName, password: input.password, role: inv.role, emailVerified: true });
@@ -133,6 +136,8 @@ export function createInvitationAcceptance(deps: AcceptDeps) {
     }
     if (claim) {
       if (!input.password) throw new AppError('password_required', 400, 'Choose a password for your account.');
+      const current = await tx.selectFrom('users').select('password_hash').where('id', '=', existing.id).forUpdate().executeTakeFirstOrThrow();
+      if (current.password_hash) throw accountAppeared();
       await assertAcceptablePassword(input.password, [existing.username, inv.email_normalized.split('@')[0]!]);
       await tx.updateTable('users').set({ password_hash: await hashPassword(input.password), password_changed_at: now, updated_at: now }).where('id', '=', existing.id).execute();
     }

@@ -17,3 +17,11 @@ export function effectiveSettings(raw: unknown, securityLevel: 'standard' | 'hig
   if (securityLevel !== 'high') return s;
   return { ...s, sessionIdleMinutes: Math.min(s.sessionIdleMinutes, 15), sessionAbsoluteHours: Math.min(s.sessionAbsoluteHours, 8), twoFactor: 'all' };
 }
+
+/** For PATCH: every setting optional and without defaults, so unsent keys keep their stored value. */
+export const tenantSettingsPatchSchema = z.object({
+  twoFactor: tenantSettingsSchema.shape.twoFactor.unwrap().optional(),
+  allowedEmailDomains: tenantSettingsSchema.shape.allowedEmailDomains.unwrap().optional(),
+  sessionIdleMinutes: tenantSettingsSchema.shape.sessionIdleMinutes.unwrap().optional(),
+  sessionAbsoluteHours: tenantSettingsSchema.shape.sessionAbsoluteHours.unwrap().optional(),
+}).strict();

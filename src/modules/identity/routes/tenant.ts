@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { HttpServer } from '../../../platform/http/server.ts';
 import { errorResponses } from '../../../platform/http/schemas.ts';
-import { tenantSettingsSchema } from '../settings.ts';
+import { tenantSettingsPatchSchema, tenantSettingsSchema } from '../settings.ts';
 import type { TenantAdminService } from '../tenant-admin.ts';
 
 const tenantView = z.object({
@@ -17,7 +17,7 @@ export function registerTenantRoutes(app: HttpServer, tenants: TenantAdminServic
     schema: {
       tags: ['tenant'],
       summary: 'Change this organization\'s name, security level or settings',
-      body: z.object({ name: z.string().trim().min(1).max(200).optional(), securityLevel: z.enum(['standard', 'high']).optional(), settings: tenantSettingsSchema.partial().strict().optional() }).strict(),
+      body: z.object({ name: z.string().trim().min(1).max(200).optional(), securityLevel: z.enum(['standard', 'high']).optional(), settings: tenantSettingsPatchSchema.optional() }).strict(),
       response: { 200: tenantView, ...errorResponses },
     },
   }, async (req) => tenants.update(req.ctx, req.body));
