@@ -5,6 +5,7 @@ import type { HttpServer } from '../platform/http/server.ts';
 import { sweepRateLimits } from '../platform/http/rate-limit-store.ts';
 import { defineJob } from '../platform/jobs.ts';
 import type { Platform } from '../platform/platform.ts';
+import { registerAuditRoutes } from './audit/routes.ts';
 import { type AuditService, createAuditService } from './audit/service.ts';
 import { createIdentityModule, type IdentityModule } from './identity/index.ts';
 import type { Tenant, TenantService } from './identity/tenants.ts';
@@ -45,7 +46,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
     },
     async registerRoutes(app) {
       identity.registerRoutes(app);
-      audit.registerRoutes?.(app);
+      registerAuditRoutes(app, audit);
     },
     async startWorkers(concurrency, region) {
       void concurrency; void region;
