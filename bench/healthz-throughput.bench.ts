@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { initializedDataDir, repoRoot, startHavenProcess } from './lib/haven.ts';
 import { type LoadResult, loadTest } from './lib/load.ts';
-import { exited, freePort, processCpuMs, runBenchmark, stopAll, terminate, track } from './lib/processes.ts';
+import { exited, freePort, processCpuMs, runBenchmark, terminate, track } from './lib/processes.ts';
 import { emitResult } from './lib/result.ts';
 
 const CONNECTIONS = 50;
@@ -58,47 +58,42 @@ async function startBareFastify(): Promise<Server> {
 await runBenchmark(async () => {
   process.stdout.write('initializing a data dir (first start: initdb, migrations, secrets)…\n');
   const dataDir = await initializedDataDir();
-  try {
-    const bare = await startBareFastify();
-    const havenProcess = await startHavenProcess(dataDir);
-    const haven: Server = { name: 'Haven', healthzUrl: `${havenProcess.url}/healthz`, pid: havenProcess.pid };
-    for (const server of [bare, haven]) await loadTest(server.healthzUrl, CONNECTIONS, WARM_UP_SECONDS);
+  const bare = await startBareFastify();
+  const havenProcess = await startHavenProcess(dataDir);
+  const haven: Server = { name: 'Haven', healthzUrl: `${havenProcess.url}/healthz`, pid: havenProcess.pid };
+  for (const server of [bare, haven]) await loadTest(server.healthzUrl, CONNECTIONS, WARM_UP_SECONDS);
 
-    const bareSlices = [await slice(bare)];
-    const havenSlices = [await slice(haven), await slice(haven)];
-    bareSlices.push(await slice(bare));
-    const b = totals(bareSlices);
-    const h = totals(havenSlices);
+  const bareSlices = [await slice(bare)];
+  const havenSlices = [await slice(haven), await slice(haven)];
+  bareSlices.push(await slice(bare));
+  const b = totals(bareSlices);
+  const h = totals(havenSlices);
 
-    const ratio = h.requestsPerSecond / b.requestsPerSecond;
-    const allAnswered = b.failed === 0 && h.failed === 0;
-    if (!allAnswered) process.stdout.write('some requests failed or were not 2xx: the comparison does not count\n');
-    const seconds = 2 * SLICE_SECONDS;
-    emitResult({
-      name: 'GET /healthz throughput',
-      issue: 'platform foundation',
-      metrics: [
-        { label: `Haven, ${CONNECTIONS} connections, ${seconds} s`, value: h.requestsPerSecond, unit: 'req/s' },
-        { label: 'Haven p99 latency (worse slice)', value: h.worstP99Ms, unit: 'ms' },
-        { label: 'Haven CPU time per request', value: h.cpuMicrosPerRequest, unit: 'µs' },
-        { label: 'Haven failed or non-2xx requests', value: h.failed, unit: '' },
-        { label: `bare Fastify, ${CONNECTIONS} connections, ${seconds} s`, value: b.requestsPerSecond, unit: 'req/s' },
-        { label: 'bare Fastify p99 latency (worse slice)', value: b.worstP99Ms, unit: 'ms' },
-        { label: 'bare Fastify CPU time per request', value: b.cpuMicrosPerRequest, unit: 'µs' },
-        { label: 'bare Fastify failed or non-2xx requests', value: b.failed, unit: '' },
-        { label: 'throughput ratio Haven / bare Fastify', value: ratio, unit: '' },
-        { label: 'CPU per request ratio Haven / bare Fastify', value: h.cpuMicrosPerRequest / b.cpuMicrosPerRequest, unit: '' },
-      ],
-      targets: [{
-        label: 'Haven /healthz req/s with all middleware ÷ bare Fastify req/s (every request 2xx)',
-        target: `≥ ${TARGET_RATIO}`,
-        actual: ratio.toFixed(2),
-        met: allAnswered && ratio >= TARGET_RATIO,
-        ratio,
-      }],
-    });
-  } finally {
-    await stopAll();
-    dataDir.remove();
-  }
+  const ratio = h.requestsPerSecond / b.requestsPerSecond;
+  const allAnswered = b.failed === 0 && h.failed === 0;
+  if (!allAnswered) process.stdout.write('some requests failed or were not 2xx: the comparison does not count\n');
+  const seconds = 2 * SLICE_SECONDS;
+  emitResult({
+    name: 'GET /healthz throughput',
+    issue: 'platform foundation',
+    metrics: [
+      { label: `Haven, ${CONNECTIONS} connections, ${seconds} s`, value: h.requestsPerSecond, unit: 'req/s' },
+      { label: 'Haven p99 latency (worse slice)', value: h.worstP99Ms, unit: 'ms' },
+      { label: 'Haven CPU time per request', value: h.cpuMicrosPerRequest, unit: 'µs' },
+      { label: 'Haven failed or non-2xx requests', value: h.failed, unit: '' },
+      { label: `bare Fastify, ${CONNECTIONS} connections, ${seconds} s`, value: b.requestsPerSecond, unit: 'req/s' },
+      { label: 'bare Fastify p99 latency (worse slice)', value: b.worstP99Ms, unit: 'ms' },
+      { label: 'bare Fastify CPU time per request', value: b.cpuMicrosPerRequest, unit: 'µs' },
+      { label: 'bare Fastify failed or non-2xx requests', value: b.failed, unit: '' },
+      { label: 'throughput ratio Haven / bare Fastify', value: ratio, unit: '' },
+      { label: 'CPU per request ratio Haven / bare Fastify', value: h.cpuMicrosPerRequest / b.cpuMicrosPerRequest, unit: '' },
+    ],
+    targets: [{
+      label: 'Haven /healthz req/s with all middleware ÷ bare Fastify req/s (every request 2xx)',
+      target: `≥ ${TARGET_RATIO}`,
+      actual: ratio.toFixed(2),
+      met: allAnswered && ratio >= TARGET_RATIO,
+      ratio,
+    }],
+  });
 });

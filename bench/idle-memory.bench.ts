@@ -35,28 +35,24 @@ async function measureIdle(dataDir: BenchDataDir) {
 await runBenchmark(async () => {
   process.stdout.write('initializing a data dir (first start: initdb, migrations, secrets)…\n');
   const dataDir = await initializedDataDir();
-  try {
-    const rss = await measureIdle(dataDir);
-    const afterIdle = megabytes(rss.afterIdle);
-    emitResult({
-      name: 'Idle memory of the Haven process',
-      issue: 'platform foundation',
-      metrics: [
-        { label: 'RSS when /readyz first answers 200', value: megabytes(rss.atReady), unit: 'MB' },
-        { label: `RSS after ${IDLE_SECONDS} s idle`, value: afterIdle, unit: 'MB' },
-        { label: 'RSS after idle, of which anonymous (JavaScript heap, compiled code, buffers)', value: megabytes(rss.anonymous), unit: 'MB' },
-        { label: 'RSS after idle, of which file-backed (node binary, native add-ons; shared, reclaimable)', value: megabytes(rss.fileBacked), unit: 'MB' },
-        { label: 'peak RSS since start (VmHWM)', value: megabytes(rss.peak), unit: 'MB' },
-      ],
-      targets: [{
-        label: `RSS of the node process after start-up and ${IDLE_SECONDS} s idle (serve with workers, without PostgreSQL)`,
-        target: `< ${TARGET_MB} MB`,
-        actual: `${afterIdle.toFixed(1)} MB`,
-        met: afterIdle < TARGET_MB,
-        ratio: afterIdle / TARGET_MB,
-      }],
-    });
-  } finally {
-    dataDir.remove();
-  }
+  const rss = await measureIdle(dataDir);
+  const afterIdle = megabytes(rss.afterIdle);
+  emitResult({
+    name: 'Idle memory of the Haven process',
+    issue: 'platform foundation',
+    metrics: [
+      { label: 'RSS when /readyz first answers 200', value: megabytes(rss.atReady), unit: 'MB' },
+      { label: `RSS after ${IDLE_SECONDS} s idle`, value: afterIdle, unit: 'MB' },
+      { label: 'RSS after idle, of which anonymous (JavaScript heap, compiled code, buffers)', value: megabytes(rss.anonymous), unit: 'MB' },
+      { label: 'RSS after idle, of which file-backed (node binary, native add-ons; shared, reclaimable)', value: megabytes(rss.fileBacked), unit: 'MB' },
+      { label: 'peak RSS since start (VmHWM)', value: megabytes(rss.peak), unit: 'MB' },
+    ],
+    targets: [{
+      label: `RSS of the node process after start-up and ${IDLE_SECONDS} s idle (serve with workers, without PostgreSQL)`,
+      target: `< ${TARGET_MB} MB`,
+      actual: `${afterIdle.toFixed(1)} MB`,
+      met: afterIdle < TARGET_MB,
+      ratio: afterIdle / TARGET_MB,
+    }],
+  });
 });

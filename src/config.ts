@@ -12,27 +12,27 @@ const base64Key = z
   .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 bytes, base64-encoded');
 
 const fsStorage = z.object({
-  driver: z.literal('fs'),
+  driver: z.literal('fs').describe('Local filesystem'),
   path: z.string().optional().describe('Directory for objects; defaults to <dataDir>/storage/<region>'),
 });
 
 const s3Storage = z.object({
-  driver: z.literal('s3'),
-  bucket: z.string().min(3),
+  driver: z.literal('s3').describe('S3-compatible object storage'),
+  bucket: z.string().min(3).describe('Bucket name'),
   endpoint: z.url().optional().describe('S3-compatible endpoint; omit for AWS'),
-  region: z.string().default('us-east-1'),
-  accessKeyId: z.string().optional(),
-  secretAccessKey: z.string().optional(),
-  forcePathStyle: z.boolean().default(true),
-  prefix: z.string().default(''),
-});
+  region: z.string().default('us-east-1').describe('The S3 region of the bucket'),
+  accessKeyId: z.string().optional().describe('Access key id; omit to use the SDK\'s default credential chain'),
+  secretAccessKey: z.string().optional().describe('Secret access key (given together with accessKeyId)'),
+  forcePathStyle: z.boolean().default(true).describe('Path-style URLs (needed by most S3-compatible servers)'),
+  prefix: z.string().default('').describe('Key prefix for every object, e.g. haven/'),
+}).refine((s) => Boolean(s.accessKeyId) === Boolean(s.secretAccessKey), { message: 'accessKeyId and secretAccessKey must be given together', path: ['accessKeyId'] });
 
 export const storageLocationSchema = z.discriminatedUnion('driver', [fsStorage, s3Storage]);
 export type StorageLocationConfig = z.infer<typeof storageLocationSchema>;
 
 const regionSchema = z.object({
   jurisdiction: z.string().min(2).describe('Legal jurisdiction of the region, e.g. EU, CH, US'),
-  storage: storageLocationSchema,
+  storage: storageLocationSchema.describe('Where the region\'s objects are stored'),
 });
 
 export const configSchema = z
@@ -45,7 +45,7 @@ export const configSchema = z
     databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional().describe('Use this PostgreSQL server (owner role, runs migrations) instead of the embedded one'),
     databaseAppUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional().describe('Connection for request work, as a role that does not own the tables; derived when omitted'),
     embeddedDatabasePort: int(1024, 65535).default(54329).describe('Loopback port of the embedded PostgreSQL'),
-    allowEmbeddedDatabaseInProduction: z.stringbool().default(false).describe('Permit the embedded database when env is production'),
+    allowEmbeddedDatabaseInProduction: z.union([z.boolean(), z.stringbool()]).default(false).describe('Permit the embedded database when env is production'),
     masterKey: base64Key.optional().describe('Key that wraps tenant keys (32 bytes base64); generated into the data dir when omitted'),
     signingKey: base64Key.optional().describe('Key for signed tokens and audit checkpoints; generated when omitted'),
     pseudonymKey: base64Key.optional().describe('Key for keyed pseudonyms of emails and IPs in logs and audit; generated when omitted'),

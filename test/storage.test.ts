@@ -17,12 +17,12 @@ import {
   ByteRangeNotSatisfiableError,
   createFsStore,
   createObjectStore,
-  createS3Store,
   InvalidObjectKeyError,
   ObjectNotFoundError,
   type ObjectInfo,
   type ObjectStore,
 } from '../src/platform/storage/index.ts';
+import { createS3Store } from '../src/platform/storage/s3.ts';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'haven-test';

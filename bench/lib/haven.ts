@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exited, freePort, sleep, terminate, track } from './processes.ts';
+import { exited, findDescendant, freePort, processGone, settlesWithin, sleep, track } from './processes.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -14,8 +14,6 @@ export interface BenchDataDir {
   path: string;
   httpPort: number;
   databasePort: number;
-  /** Removes the directory; the Haven using it must be stopped first. */
-  remove(): void;
 }
 
 export interface HavenProcess {
@@ -38,22 +36,15 @@ interface LogLine { time: string; msg: string }
 /**
  * A data dir that has seen one full start (initdb, migrations, generated
  * secrets), so the runs measured on it are restarts, as an operator's are.
+ * It is removed when the benchmark ends, after every Haven that used it.
  */
 export async function initializedDataDir(): Promise<BenchDataDir> {
   const path = mkdtempSync(join(tmpdir(), 'haven-bench-'));
-  const dataDir: BenchDataDir = {
-    path,
-    httpPort: await freePort(),
-    databasePort: await freePort(),
-    remove: () => rmSync(path, { recursive: true, force: true }),
-  };
-  try {
-    const first = await startHavenProcess(dataDir, { timeoutMs: 180_000 });
-    await first.stop();
-  } catch (err) {
-    dataDir.remove();
-    throw err;
-  }
+  const remove = () => rmSync(path, { recursive: true, force: true });
+  track({ stop: async () => remove() });
+  const dataDir: BenchDataDir = { path, httpPort: await freePort(), databasePort: await freePort() };
+  const first = await startHavenProcess(dataDir, { timeoutMs: 180_000 });
+  await first.stop();
   return dataDir;
 }
 
@@ -83,23 +74,25 @@ export async function startHavenProcess(dataDir: BenchDataDir, opts: StartOption
   const url = `http://127.0.0.1:${dataDir.httpPort}`;
   const env = havenEnv(dataDir);
   const spawnedAt = Date.now();
+  // npm gets a process group of its own, so whatever it started can be stopped with it.
   const child = opts.viaNpm
-    ? spawn('npm', ['start'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn('npm', ['start'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     : spawn(process.execPath, ['bin/haven.ts', 'serve'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => { output += d; });
   child.stderr!.on('data', (d) => { output += d; });
 
-  let havenPid = child.pid!;
-  const untrack = track({ stop: () => stopHaven(child, havenPid, dataDir) });
+  let havenPid: number | undefined = opts.viaNpm ? undefined : child.pid!;
+  const stop = () => stopHaven(child, havenPid, Boolean(opts.viaNpm), dataDir);
+  const untrack = track({ stop });
   let readyAt: number;
   try {
     readyAt = await waitUntilReady(url, child, () => output, opts.timeoutMs ?? 60_000);
-    // Under npm the node process is a grandchild; it names itself in the data dir's lock file.
-    if (opts.viaNpm) havenPid = Number(readFileSync(join(dataDir.path, 'haven.pid'), 'utf8').trim());
+    havenPid ??= findDescendant(child.pid!, 'bin/haven.ts');
+    if (havenPid === undefined) throw new Error('found no Haven process under npm start');
   } catch (err) {
     untrack();
-    await stopHaven(child, havenPid, dataDir);
+    await stop();
     throw err;
   }
 
@@ -118,7 +111,7 @@ export async function startHavenProcess(dataDir: BenchDataDir, opts: StartOption
     },
     async stop() {
       untrack();
-      await stopHaven(child, havenPid, dataDir);
+      await stop();
     },
   };
 }
@@ -156,27 +149,51 @@ async function waitUntilReady(url: string, child: ChildProcess, output: () => st
 }
 
 /**
- * SIGTERM to the Haven node process itself (not to npm, which would forward a
- * second one), then wait for the spawned process. If Haven had to be killed,
- * its embedded postmaster is stopped by pid so no server outlives the bench.
+ * SIGTERM to the Haven node process itself (not to npm, whose forwarding is not
+ * Haven's concern here), then wait for the spawned process. A Haven that does
+ * not stop within 30 s is killed, with npm's whole process group, and its
+ * embedded postmaster is stopped by pid: nothing may outlive the bench, least
+ * of all a server on a data dir that is about to be removed.
  */
-async function stopHaven(child: ChildProcess, havenPid: number, dataDir: BenchDataDir): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const done = exited(child);
-    try { process.kill(havenPid, 'SIGTERM'); } catch { /* already gone */ }
-    const killed = await Promise.race([done.then(() => false), sleep(30_000).then(() => true)]);
-    if (killed) await terminate(child, 5_000);
+async function stopHaven(child: ChildProcess, havenPid: number | undefined, ownGroup: boolean, dataDir: BenchDataDir): Promise<void> {
+  const launcher = ownGroup ? -child.pid! : child.pid!;
+  const done = exited(child);
+  signal(havenPid ?? launcher, 'SIGTERM');
+  // Under npm, npm can be gone while Haven is not: wait for both.
+  const stopped = async () => {
+    await done;
+    while (havenPid !== undefined && !processGone(havenPid)) await sleep(50);
+  };
+  if (!(await settlesWithin(stopped(), 30_000))) {
+    process.stderr.write('Haven did not stop within 30 s of SIGTERM; killing it\n');
+    signal(launcher, 'SIGKILL');
+    if (havenPid !== undefined) signal(havenPid, 'SIGKILL');
+    await done;
   }
-  stopLeftoverPostmaster(dataDir);
+  await stopLeftoverPostmaster(dataDir);
 }
 
-function stopLeftoverPostmaster(dataDir: BenchDataDir): void {
+function signal(pid: number, name: NodeJS.Signals): void {
+  try { process.kill(pid, name); } catch { /* already gone */ }
+}
+
+/** A stopped Haven stops its PostgreSQL; one that was killed cannot, so the bench does. */
+async function stopLeftoverPostmaster(dataDir: BenchDataDir): Promise<void> {
   const pidFile = join(dataDir.path, 'postgres', 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!(pid > 0) || processGone(pid) || !isPostgres(pid)) return;
+  process.stderr.write(`Haven left its PostgreSQL (pid ${pid}) running; stopping it\n`);
+  signal(pid, 'SIGINT'); // fast shutdown
+  await settlesWithin((async () => { while (!processGone(pid)) await sleep(50); })(), 30_000);
+}
+
+function isPostgres(pid: number): boolean {
   try {
-    if (pid > 0 && readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) process.kill(pid, 'SIGINT'); // fast shutdown
-  } catch { /* not running */ }
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres');
+  } catch {
+    return false;
+  }
 }
 
 /** The postmaster's pid while Haven's embedded PostgreSQL runs. */

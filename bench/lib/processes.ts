@@ -1,43 +1,58 @@
-// Child processes the benchmarks start, and the guarantee that every one of
-// them is stopped: on normal completion, on an error, and on Ctrl-C.
+// What the benchmarks start (child processes, temp data dirs), and the
+// guarantee that all of it is stopped and removed: on completion, on an
+// error, and on Ctrl-C.
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface Stoppable { stop(): Promise<void> }
 
+/** In the order things were started; stopped in reverse, so a data dir goes after the Haven using it. */
 const running = new Set<Stoppable>();
+let interrupted = false;
 
-/** Registers something to stop; returns a function that unregisters it. */
+/**
+ * Registers something to stop; returns a function that unregisters it. After
+ * an interrupt nothing new may start: it is registered (so it is stopped) and
+ * the benchmark is unwound.
+ */
 export function track(thing: Stoppable): () => void {
   running.add(thing);
+  if (interrupted) throw new Error('interrupted');
   return () => running.delete(thing);
 }
 
 export async function stopAll(): Promise<void> {
-  for (const thing of [...running].reverse()) await thing.stop().catch(() => undefined);
-  running.clear();
+  for (const thing of [...running].reverse()) {
+    running.delete(thing);
+    await thing.stop().catch((err: Error) => process.stderr.write(`could not stop cleanly: ${err.message}\n`));
+  }
 }
 
 /**
- * Runs a benchmark body and stops whatever it started, however it ends.
- * A benchmark that throws exits 1, so run-all.ts reports it as not completed.
+ * Runs a benchmark body and stops whatever it started, however it ends. A
+ * benchmark that throws exits 1, so run-all.ts reports it as not completed;
+ * an interrupted one exits 130 once everything it started is gone.
  */
 export async function runBenchmark(body: () => Promise<void>): Promise<void> {
-  const interrupted = (signal: NodeJS.Signals) => {
-    void stopAll().finally(() => process.kill(process.pid, signal));
+  const interrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write('interrupted: stopping everything this benchmark started…\n');
+    void stopAll();
   };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   try {
     await body();
   } catch (err) {
-    process.stderr.write(`benchmark failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    if (!interrupted) process.stderr.write(`benchmark failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     process.exitCode = 1;
   } finally {
     await stopAll();
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    if (interrupted) process.exitCode = 130;
   }
 }
 
@@ -68,6 +83,17 @@ export async function terminate(child: ChildProcess, graceMs = 30_000): Promise<
   clearTimeout(timer);
 }
 
+/** Whether p settles within ms; the timer is cleared either way, so it never holds the process open. */
+export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -95,6 +121,15 @@ export function processStartMs(pid: number): number {
   return (Number(statFields(pid)[19]) / clockTicksPerSecond) * 1000;
 }
 
+/** True once a process has exited (a zombie waiting for its parent counts as exited). */
+export function processGone(pid: number): boolean {
+  try {
+    return statFields(pid)[0] === 'Z';
+  } catch {
+    return true;
+  }
+}
+
 /** CPU time (user + system) a process has used so far, in ms (10 ms resolution). */
 export function processCpuMs(pid: number): number {
   const fields = statFields(pid);
@@ -105,4 +140,25 @@ export function processCpuMs(pid: number): number {
 function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The first process under root (children, grandchildren…) with this exact argument in its command line. */
+export function findDescendant(root: number, argument: string): number | undefined {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try { parentOf.set(pid, Number(statFields(pid)[1])); } catch { /* exited meanwhile */ }
+  }
+  const isUnder = (pid: number): boolean => {
+    for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) if (p === root) return true;
+    return false;
+  };
+  for (const pid of parentOf.keys()) {
+    if (!isUnder(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(argument)) return pid;
+    } catch { /* exited meanwhile */ }
+  }
+  return undefined;
 }
