@@ -118,7 +118,7 @@ describe('embedded PostgreSQL lifecycle', () => {
       haven = await serve();
       cli = runHaven(['tenant', 'list'], env);
       assert.equal(cli.status, 0, cli.stderr);
-      assert.match(cli.stdout, /lifecycle-org\s+default\s+active\s+Lifecycle Org/);
+      assert.match(cli.stdout, /lifecycle-org\s+default\s+active\b.*Lifecycle Org/);
 
       // kill -9 of Haven leaves its postmaster behind; the next start stops it and takes over.
       const orphan = postmasterInfo(pgData).pid;
@@ -182,7 +182,9 @@ describe('embedded PostgreSQL lifecycle', () => {
       }
     } finally {
       for (const p of running) await kill9(p);
-      for (const pid of clusterProcesses(pgData)) process.kill(pid, 'SIGKILL');
+      for (const pid of clusterProcesses(pgData)) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      }
       if (impostor?.pid && isRunning(impostor.pid)) impostor.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(impostorDir, { recursive: true, force: true });
