@@ -4,10 +4,10 @@
 // The route compared is GET /healthz with and without a signed-in viewer's
 // session cookie: the same handler, reply and rate-limit exemption, so the
 // only difference is the identity layer, which runs for every request that
-// carries a cookie: the session lookup (one transaction: set_config, one query
-// joining session, user, membership, tenant, second factor and pending
-// consents, commit) and the consent and second-factor gate. That difference is
-// the target.
+// carries a cookie: the session lookup (one transaction: BEGIN, set_config,
+// one query joining session, user, membership, tenant, second factor and
+// pending consents, COMMIT: four round trips to PostgreSQL) and the consent
+// and second-factor gate. That difference is the target.
 //
 // Two API routes show what a real authenticated call costs on top, and why:
 // GET /api/v1/auth/session with the cookie (the cheapest authenticated API
@@ -19,15 +19,20 @@
 // HAVEN_LOG_LEVEL=warn: at info, Fastify logs two lines per API request and
 // none for /healthz, which would be counted as session overhead here.
 //
-// Latency is measured at 1 and 10 connections, so it is service time rather
-// than queueing, from autocannon's per-response times (its histogram keeps
-// whole milliseconds only). The variants are loaded in slices, in one order and
-// then its reverse, so drift on a shared machine falls on all of them alike.
+// The target is taken at 1 connection: one request at a time, so latency is
+// service time with no queueing. 10 connections are reported too; a closed
+// loop of 10 saturates a 2-core machine on the database-backed variants, so
+// there their latency is mostly queueing (their req/s say so). Latencies come
+// from autocannon's per-response times (its histogram keeps whole
+// milliseconds only). The variants are loaded in slices, in one order and then
+// its reverse, so drift on a shared machine falls on all of them alike. CPU per
+// request is counted in Haven and in its PostgreSQL, where the lookup runs.
 import { initializedDataDir } from './lib/haven.ts';
-import { type LatencySample, loadWithLatencies, percentile, runHavenCli, signIn, startConfiguredHaven } from './lib/identity.ts';
+import { type LatencySample, loadWithLatencies, percentile, postgresCpuMs, runHavenCli, signIn, startConfiguredHaven } from './lib/identity.ts';
 import { processCpuMs, runBenchmark } from './lib/processes.ts';
 import { emitResult, type Metric } from './lib/result.ts';
 
+/** 1 connection is the target's; 10 shows the same under a load that saturates the machine. */
 const CONNECTION_COUNTS = [1, 10];
 const SLICE_SECONDS = 3;
 const WARM_UP_SECONDS = 2;
@@ -43,7 +48,7 @@ const variants: Variant[] = [
   { name: 'GET /api/v1/auth/session, session cookie', path: '/api/v1/auth/session', withCookie: true, expectedStatus: 200 },
 ];
 
-interface Measured { p50Ms: number; p99Ms: number; requestsPerSecond: number; cpuMicrosPerRequest: number; unexpected: number }
+interface Measured { p50Ms: number; p99Ms: number; requestsPerSecond: number; havenCpuMicros: number; postgresCpuMicros: number; unexpected: number }
 
 await runBenchmark(async () => {
   process.stdout.write('initializing a data dir (first start: initdb, migrations, secrets)…\n');
@@ -61,33 +66,41 @@ await runBenchmark(async () => {
   let unexpectedAnswers = 0;
   for (const connections of CONNECTION_COUNTS) {
     for (const v of variants) await load(v, connections, WARM_UP_SECONDS);
-    const samples = new Map<Variant, { slices: LatencySample[]; cpuMs: number }>(variants.map((v) => [v, { slices: [], cpuMs: 0 }]));
+    const samples = new Map<Variant, { slices: LatencySample[]; havenMs: number; postgresMs: number }>(
+      variants.map((v) => [v, { slices: [], havenMs: 0, postgresMs: 0 }]),
+    );
     for (const v of [...variants, ...[...variants].reverse()]) {
-      const cpuBefore = processCpuMs(haven.pid);
+      const havenBefore = processCpuMs(haven.pid);
+      const postgresBefore = postgresCpuMs(dataDir);
       const slice = await load(v, connections, SLICE_SECONDS);
       const entry = samples.get(v)!;
-      entry.cpuMs += processCpuMs(haven.pid) - cpuBefore;
+      entry.havenMs += processCpuMs(haven.pid) - havenBefore;
+      entry.postgresMs += postgresCpuMs(dataDir) - postgresBefore;
       entry.slices.push(slice);
     }
     const measured = new Map<Variant, Measured>();
-    for (const [v, { slices, cpuMs }] of samples) {
+    for (const [v, { slices, havenMs, postgresMs }] of samples) {
       const latencies = slices.flatMap((s) => s.latenciesMs);
       const answered = (code: number) => slices.reduce((n, s) => n + (s.statuses.get(code) ?? 0), 0);
       const m: Measured = {
         p50Ms: percentile(latencies, 50),
         p99Ms: percentile(latencies, 99),
         requestsPerSecond: latencies.length / (slices.length * SLICE_SECONDS),
-        cpuMicrosPerRequest: (cpuMs * 1000) / Math.max(latencies.length, 1),
+        havenCpuMicros: (havenMs * 1000) / Math.max(latencies.length, 1),
+        postgresCpuMicros: (postgresMs * 1000) / Math.max(latencies.length, 1),
         unexpected: latencies.length - answered(v.expectedStatus) + slices.reduce((n, s) => n + s.failed, 0),
       };
       measured.set(v, m);
       unexpectedAnswers += m.unexpected;
       process.stdout.write(`${connections} conn, ${v.name}: p50 ${m.p50Ms.toFixed(3)} ms, p99 ${m.p99Ms.toFixed(3)} ms, ` +
-        `${m.requestsPerSecond.toFixed(0)} req/s, ${m.cpuMicrosPerRequest.toFixed(0)} µs Haven CPU/request, ${m.unexpected} unexpected\n`);
+        `${m.requestsPerSecond.toFixed(0)} req/s, CPU/request ${m.havenCpuMicros.toFixed(0)} µs Haven + ${m.postgresCpuMicros.toFixed(0)} µs PostgreSQL, ` +
+        `${m.unexpected} unexpected\n`);
       metrics.push(
         { label: `${connections} conn: ${v.name}, p50`, value: m.p50Ms, unit: 'ms' },
         { label: `${connections} conn: ${v.name}, p99`, value: m.p99Ms, unit: 'ms' },
-        { label: `${connections} conn: ${v.name}, Haven CPU per request`, value: m.cpuMicrosPerRequest, unit: 'µs' },
+        { label: `${connections} conn: ${v.name}, req/s`, value: m.requestsPerSecond, unit: '/s' },
+        { label: `${connections} conn: ${v.name}, Haven CPU per request`, value: m.havenCpuMicros, unit: 'µs' },
+        { label: `${connections} conn: ${v.name}, PostgreSQL CPU per request`, value: m.postgresCpuMicros, unit: 'µs' },
       );
     }
     const [anonHealthz, cookieHealthz, anonApi, cookieApi] = variants.map((v) => measured.get(v)!) as [Measured, Measured, Measured, Measured];
@@ -96,7 +109,7 @@ await runBenchmark(async () => {
       { label: `${connections} conn: added p50 of the session (cookie vs none, /healthz)`, value: addedP50[connections]!, unit: 'ms' },
       { label: `${connections} conn: added p99 of the session (cookie vs none, /healthz)`, value: cookieHealthz.p99Ms - anonHealthz.p99Ms, unit: 'ms' },
       { label: `${connections} conn: added p50 of an authenticated API call over /healthz`, value: cookieApi.p50Ms - anonHealthz.p50Ms, unit: 'ms' },
-      { label: `${connections} conn: of which rate-limit upsert and 401 path (anonymous API call over /healthz)`, value: anonApi.p50Ms - anonHealthz.p50Ms, unit: 'ms' },
+      { label: `${connections} conn: added p50 of an anonymous API call over /healthz (rate-limit upsert, 401)`, value: anonApi.p50Ms - anonHealthz.p50Ms, unit: 'ms' },
     );
   }
   metrics.push({ label: 'answers other than the expected status, errors, timeouts', value: unexpectedAnswers, unit: '' });
@@ -106,12 +119,12 @@ await runBenchmark(async () => {
     name: 'Session-authenticated request overhead',
     issue: 'identity',
     metrics,
-    targets: CONNECTION_COUNTS.map((connections) => ({
-      label: `p50 latency a session cookie adds to GET /healthz, ${connections} connection${connections === 1 ? '' : 's'} (every answer as expected)`,
+    targets: [{
+      label: 'p50 latency a session cookie adds to GET /healthz, 1 connection (every answer as expected)',
       target: `≤ ${TARGET_ADDED_P50_MS} ms`,
-      actual: `${addedP50[connections]!.toFixed(3)} ms`,
-      met: unexpectedAnswers === 0 && addedP50[connections]! <= TARGET_ADDED_P50_MS,
-      ratio: addedP50[connections]! / TARGET_ADDED_P50_MS,
-    })),
+      actual: `${addedP50[1]!.toFixed(3)} ms`,
+      met: unexpectedAnswers === 0 && addedP50[1]! <= TARGET_ADDED_P50_MS,
+      ratio: addedP50[1]! / TARGET_ADDED_P50_MS,
+    }],
   });
 });

@@ -294,6 +294,18 @@ describe('identity', () => {
     assert.ok(failed.rows[0].n >= 13);
   });
 
+  test('concurrent attempts cannot slip past the address limit while earlier ones hash', async () => {
+    const ip = randomIp();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => {
+      const c = client();
+      c.ip = ip;
+      return c.login(`burst${i}@acme.test`, 'wrong password 123');
+    }));
+    const hashed = results.filter((r) => r.status === 401).length;
+    assert.equal(hashed, 8, `exactly the limit reached argon2 (${results.map((r) => r.status).join(',')})`);
+    assert.equal(results.filter((r) => r.status === 429).length, 12);
+  });
+
   test('sessions: list mine, end one, sign out', async () => {
     const { api } = await member('sessions@acme.test', 'viewer');
     const second = client();

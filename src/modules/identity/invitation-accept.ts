@@ -88,25 +88,25 @@ export function createInvitationAcceptance(deps: AcceptDeps) {
     if (session?.userId === user.id) return Boolean(session.mfaAt);
     if (!input.password) throw new AppError('sign_in_required', 401, 'This address already has an account: sign in to it first, or give its password.');
     const ip = ctx.ip ?? 'unknown';
-    const gate = await throttle.blocked(ip, inv.email_normalized);
+    const gate = await throttle.attempt(ip, inv.email_normalized);
     if (gate.blocked) throw new AppError('too_many_attempts', 429, 'Too many sign-in attempts; try again later.', { retryAfterSeconds: gate.retryAfterSeconds });
     const locked = user.locked_until && user.locked_until > clock.now();
     if (!user.password_hash || !(await verifyPassword(user.password_hash, input.password)) || locked) {
-      await throttle.fail(ip, inv.email_normalized);
       await failed(ctx, inv, 'wrong_password');
       throw invalidCredentials();
     }
     if (user.totp_enabled_at) {
       if (!input.totp) throw new AppError('second_factor_required', 401, 'Enter the code from your authenticator app.', { methods: ['totp'] });
       if (!(await db.withPlatform((tx) => secondFactor.verify(tx, user, input.totp!)))) {
-        await throttle.fail(ip, inv.email_normalized);
         await failed(ctx, inv, 'wrong_second_factor');
         throw new AppError('invalid_second_factor', 401, 'That code is wrong or was already used.');
       }
+      await throttle.succeeded(ip, inv.email_normalized);
       return true;
     }
     const passkey = await db.withPlatform((tx) => tx.selectFrom('webauthn_credentials').select('id').where('user_id', '=', user.id).executeTakeFirst());
     if (passkey) throw new AppError('sign_in_required', 401, 'Sign in with your passkey first, then open the invitation link again.');
+    await throttle.succeeded(ip, inv.email_normalized);
     return false;
   }
 

@@ -61,7 +61,7 @@ export function createLogin(deps: LoginDeps) {
   return async function login(input: LoginInput, ctx: RequestContext): Promise<LoginResult> {
     const ip = ctx.ip ?? 'unknown';
     const email = normalizeEmail(input.email);
-    const gate = await throttle.blocked(ip, email);
+    const gate = await throttle.attempt(ip, email);
     if (gate.blocked) {
       await auditAttempt(ctx, 'denied', 'auth.login.throttled');
       throw throttled(gate.retryAfterSeconds);
@@ -71,8 +71,7 @@ export function createLogin(deps: LoginDeps) {
     const passwordOk = user?.password_hash ? await verifyPassword(user.password_hash, input.password) : (await verifyPassword(await decoy(), input.password), false);
     const locked = user?.locked_until && user.locked_until > clock.now();
     if (!user || !passwordOk || locked || user.status !== 'active') {
-      const { accountLocked } = await throttle.fail(ip, email);
-      if (accountLocked && user) {
+      if (gate.lastForAccount && user) {
         const until = new Date(clock.now().getTime() + 3600_000);
         await db.withPlatform((tx) => tx.updateTable('users').set({ locked_until: until }).where('id', '=', user.id).execute());
         await deps.onAccountLocked(user, until).catch(() => undefined);
@@ -95,6 +94,8 @@ export function createLogin(deps: LoginDeps) {
       const passkeyOptions = await deps.passkeys?.beginSecondFactor(user.id);
       const methods = [...(user.totp_enabled_at ? ['totp'] : []), ...(passkeyOptions ? ['passkey'] : [])];
       if (methods.length > 0) {
+        // The password was right: only a wrong code counts as a failure.
+        await throttle.succeeded(ip, email);
         await auditAttempt(ctx, 'denied', 'auth.login.second_factor_required', user.id, { methods: methods.join('/') });
         const ask = methods.length > 1 ? 'Confirm with your passkey or enter the code from your authenticator app.' : passkeyOptions ? 'Confirm with your passkey.' : 'Enter the code from your authenticator app.';
         throw new AppError('second_factor_required', 401, ask, { methods, ...(passkeyOptions ? { passkeyOptions } : {}) });
@@ -102,13 +103,13 @@ export function createLogin(deps: LoginDeps) {
     } else {
       const ok = await db.withPlatform((tx) => secondFactor.verify(tx, user, totpCode));
       if (!ok) {
-        await throttle.fail(ip, email);
         await auditAttempt(ctx, 'failed', 'auth.login.second_factor_failed', user.id);
         throw new AppError('invalid_second_factor', 401, 'That code is wrong or was already used.');
       }
       mfa = true;
     }
 
+    await throttle.succeeded(ip, email);
     return openSession(deps, user, chosen, ctx, { mfa, details: { method: 'password', second_factor: mfa } });
   };
 }

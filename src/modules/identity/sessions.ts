@@ -92,7 +92,7 @@ export function createSessionService(db: Database, clock: Clock, pseudonymize: P
 
     async resolve(token) {
       if (!token || token.length > 100) return undefined;
-      const row = await db.withPlatform((tx) => lookupSession(tx, hashSecret(token)));
+      const row = await lookupSession(db.appPool, hashSecret(token));
       if (!row) return undefined;
       const now = clock.now().getTime();
       const idleDeadline = row.last_seen_at.getTime() + row.idle_timeout_seconds * 1000;

@@ -1,5 +1,6 @@
 // SQL for the identity tables; nothing else touches them.
 import { sql } from 'kysely';
+import type pg from 'pg';
 import type { Tx } from '../../platform/db/database.ts';
 import type { PlatformRole, TenantRole } from './actor.ts';
 
@@ -79,27 +80,12 @@ export const membershipsOf = (tx: Tx, userId: string) =>
     .execute();
 
 /**
- * One query resolves a session cookie: the session, its user, their role in
- * the session's tenant, and how many current consent documents they have not
- * accepted. Runs in platform scope (the tenant is not known yet).
+ * One round trip resolves a session cookie: the session, its user, their role
+ * in the session's tenant, and how many current consent documents they have
+ * not accepted (migrations/0006_session_lookup.ts).
  */
-export async function lookupSession(tx: Tx, tokenHash: Buffer): Promise<SessionLookup | undefined> {
-  const { rows } = await sql<SessionLookup>`
-    select s.id, s.user_id, s.tenant_id, s.created_at, s.last_seen_at, s.expires_at, s.idle_timeout_seconds, s.mfa_at, s.reauth_at,
-           u.status as user_status, u.platform_roles, u.preferred_language,
-           m.role, t.status as tenant_status, t.settings as tenant_settings, t.security_level as tenant_security_level,
-           (u.totp_enabled_at is not null or exists (select 1 from webauthn_credentials c where c.user_id = u.id)) as second_factor,
-           (select count(*)::int from consent_documents d
-             where (d.tenant_id is null or d.tenant_id = s.tenant_id)
-               and d.version = (select max(d2.version) from consent_documents d2 where d2.tenant_id is not distinct from d.tenant_id and d2.kind = d.kind)
-               and (d.audience = 'all' or m.role = 'owner')
-               and coalesce((select r.decision from consent_records r where r.user_id = s.user_id and r.document_id = d.id order by r.recorded_at desc limit 1), '') <> 'accepted'
-           ) as pending_consents
-    from sessions s
-    join users u on u.id = s.user_id
-    left join memberships m on m.tenant_id = s.tenant_id and m.user_id = s.user_id and m.status = 'active'
-    left join tenants t on t.id = s.tenant_id
-    where s.token_hash = ${tokenHash} and s.revoked_at is null`.execute(tx);
+export async function lookupSession(pool: pg.Pool, tokenHash: Buffer): Promise<SessionLookup | undefined> {
+  const { rows } = await pool.query<SessionLookup>({ name: 'haven_session_lookup', text: 'select * from haven_session_lookup($1)', values: [tokenHash] });
   return rows[0];
 }
 

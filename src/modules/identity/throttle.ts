@@ -1,6 +1,7 @@
-// Login throttling, checked before any password hash is computed so a spray
-// of wrong passwords costs one indexed upsert each, not an argon2 run. Counters
-// live in PostgreSQL (rate_limits), so limits hold across nodes.
+// Login throttling, counted before any password hash is computed so a spray
+// of wrong passwords costs two indexed upserts each, not an argon2 run; a
+// successful attempt is taken back off the count. Counters live in PostgreSQL
+// (rate_limits), so limits hold across nodes.
 import type pg from 'pg';
 import { countInWindow } from '../../platform/http/rate-limit-store.ts';
 import type { Pseudonymize } from '../../platform/crypto/pseudonym.ts';
@@ -21,11 +22,22 @@ export const defaultThrottleLimits: ThrottleLimits = {
   ipWindowMs: 900_000,
 };
 
+export interface AttemptGate {
+  /** Over a limit: refuse without checking the password. */
+  blocked: boolean;
+  retryAfterSeconds: number;
+  /** This attempt is the account's last allowed one: if it fails, lock the account. */
+  lastForAccount: boolean;
+}
+
 export interface LoginThrottle {
-  /** True when this address or account may not try now. Does not count. */
-  blocked(ip: string, account: string): Promise<{ blocked: boolean; retryAfterSeconds: number }>;
-  /** Counts a failure; returns true when the account just reached its limit. */
-  fail(ip: string, account: string): Promise<{ accountLocked: boolean }>;
+  /**
+   * Counts an attempt before any password is checked, so concurrent attempts
+   * cannot all slip past a check made before the earlier ones finished hashing.
+   */
+  attempt(ip: string, account: string): Promise<AttemptGate>;
+  /** The attempt succeeded: it no longer counts as a failure. */
+  succeeded(ip: string, account: string): Promise<void>;
 }
 
 export function createLoginThrottle(pool: pg.Pool, pseudonymize: Pseudonymize, limits = defaultThrottleLimits): LoginThrottle {
@@ -33,26 +45,16 @@ export function createLoginThrottle(pool: pg.Pool, pseudonymize: Pseudonymize, l
   const ipKey = (ip: string) => `login:ip:${pseudonymize(ip)}`;
   const accountKey = (account: string) => `login:account:${pseudonymize(account)}`;
 
-  async function peek(key: string, windowMs: number): Promise<{ count: number; ttlMs: number }> {
-    const { rows } = await pool.query(
-      `select count, greatest(0, extract(epoch from (window_start + $2 * interval '1 millisecond' - now())) * 1000)::int as ttl
-       from rate_limits where key = $1 and window_start + $2 * interval '1 millisecond' > now()`,
-      [key, windowMs],
-    );
-    return rows[0] ? { count: rows[0].count, ttlMs: rows[0].ttl } : { count: 0, ttlMs: 0 };
-  }
-
   return {
-    async blocked(ip, account) {
-      const [byIp, byAccount] = await Promise.all([peek(ipKey(ip), limits.ipWindowMs), peek(accountKey(account), limits.accountWindowMs)]);
-      const ipBlocked = byIp.count >= limits.ipFailures;
-      const accountBlocked = byAccount.count >= limits.accountFailures;
+    async attempt(ip, account) {
+      const [byIp, byAccount] = await Promise.all([countInWindow(pool, ipKey(ip), limits.ipWindowMs), countInWindow(pool, accountKey(account), limits.accountWindowMs)]);
+      const ipBlocked = byIp.current > limits.ipFailures;
+      const accountBlocked = byAccount.current > limits.accountFailures;
       const ttl = Math.max(ipBlocked ? byIp.ttlMs : 0, accountBlocked ? byAccount.ttlMs : 0);
-      return { blocked: ipBlocked || accountBlocked, retryAfterSeconds: Math.ceil(ttl / 1000) };
+      return { blocked: ipBlocked || accountBlocked, retryAfterSeconds: Math.ceil(ttl / 1000), lastForAccount: byAccount.current === limits.accountFailures };
     },
-    async fail(ip, account) {
-      const [, byAccount] = await Promise.all([countInWindow(pool, ipKey(ip), limits.ipWindowMs), countInWindow(pool, accountKey(account), limits.accountWindowMs)]);
-      return { accountLocked: byAccount.current === limits.accountFailures };
+    async succeeded(ip, account) {
+      await pool.query('update rate_limits set count = greatest(count - 1, 0) where key = any($1)', [[ipKey(ip), accountKey(account)]]);
     },
   };
 }
