@@ -19,6 +19,7 @@ import { createMailer } from './platform/mail.ts';
 import { join } from 'node:path';
 import { type Platform, systemClock } from './platform/platform.ts';
 import { createStorage } from './platform/storage/regions.ts';
+import { registerSignedUrlRoute } from './platform/storage/signed-urls.ts';
 import { createModules, type Modules } from './modules/index.ts';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -149,6 +150,7 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
         pseudonymize,
       });
       registerHealthRoutes(app, { database: () => db.ping(), storage: () => platform.storage.ping(), queue: () => jobs.ping() });
+      registerSignedUrlRoute(app, platform.storage, secrets.signingKey, () => platform.clock.now());
       await modules.registerRoutes(app);
       await opts.beforeListen?.(app);
       // Close HTTP first on shutdown: in-flight requests finish before the pools go.
