@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// The small young generation keeps an idle Haven ~30 MB lighter (docs/decisions/0004-memory.md).
 // The haven command. Exit codes: 0 ok, 1 failure at run time, 2 bad
 // arguments or configuration (always one line on stderr).
 import { parseArgs, type ParseArgsConfig } from 'node:util';

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exited, findDescendant, freePort, processGone, settlesWithin, sleep, track } from './processes.ts';
 
+/** The V8 flags `npm start` and the haven command run with (package.json, bin/haven.ts). */
+export const HAVEN_NODE_FLAGS = ['--max-semi-space-size=2'];
+
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface BenchDataDir {
@@ -77,7 +80,7 @@ export async function startHavenProcess(dataDir: BenchDataDir, opts: StartOption
   // npm gets a process group of its own, so whatever it started can be stopped with it.
   const child = opts.viaNpm
     ? spawn('npm', ['start'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    : spawn(process.execPath, ['bin/haven.ts', 'serve'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    : spawn(process.execPath, [...HAVEN_NODE_FLAGS, 'bin/haven.ts', 'serve'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => { output += d; });
   child.stderr!.on('data', (d) => { output += d; });
