@@ -69,7 +69,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       check ((chain_seq is null) = (hash is null) and (hash is null) = (prev_hash is null)),
       check ((target_type is null) = (target_ref is null))
     )`.execute(db);
-  await sql`create unique index audit_events_chain on audit_events (tenant_id, chain_seq)`.execute(db);
+  // Partial: a writer's insert (unsealed) does not touch it; only sealing does.
+  await sql`create unique index audit_events_chain on audit_events (tenant_id, chain_seq) where chain_seq is not null`.execute(db);
   // Small: only rows the sealer has not linked yet.
   await sql`create index audit_events_unsealed on audit_events (tenant_id, id) where chain_seq is null`.execute(db);
   await sql`create index audit_events_time on audit_events (tenant_id, occurred_at, id)`.execute(db);

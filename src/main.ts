@@ -9,7 +9,7 @@ import { loadRootSecrets } from './platform/crypto/secrets.ts';
 import { lockDataDir, prepareDataDir, StartupError } from './platform/datadir.ts';
 import { appRoleName, type Database, ensureAppRole, ensureDatabaseExists, grantAppRole, openDatabase } from './platform/db/database.ts';
 import { attachEmbeddedPostgres, type EmbeddedPostgres, startEmbeddedPostgres } from './platform/db/embedded.ts';
-import { migrateToLatest } from './platform/db/migrate.ts';
+import { type MigrationReport, migrateToLatest } from './platform/db/migrate.ts';
 import { registerHealthRoutes } from './platform/http/health.ts';
 import { createMetrics } from './platform/http/metrics.ts';
 import { buildHttpServer, type HttpServer } from './platform/http/server.ts';
@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { type Platform, systemClock } from './platform/platform.ts';
 import { createStorage } from './platform/storage/regions.ts';
 import { registerSignedUrlRoute } from './platform/storage/signed-urls.ts';
+import { auditConfiguration, auditMigrated, auditStarted, auditStopping, watchJobFailures } from './modules/audit/foundation.ts';
 import { createModules, type Modules } from './modules/index.ts';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -50,7 +51,7 @@ export interface Haven {
 }
 
 /** Brings up the database (embedded or external) and runs migrations. */
-export async function openPlatformDatabase(config: Config, log: Logger, masterKey: Buffer, attachTo?: EmbeddedPostgres): Promise<{ db: Database; embedded?: EmbeddedPostgres }> {
+export async function openPlatformDatabase(config: Config, log: Logger, masterKey: Buffer, attachTo?: EmbeddedPostgres): Promise<{ db: Database; embedded?: EmbeddedPostgres; migrations: MigrationReport }> {
   let embedded: EmbeddedPostgres | undefined = attachTo;
   let ownerUrl = config.databaseUrl;
   if (!ownerUrl) {
@@ -69,8 +70,9 @@ export async function openPlatformDatabase(config: Config, log: Logger, masterKe
     return u.toString();
   })();
   const db = openDatabase(ownerUrl, appUrl);
+  let report: MigrationReport;
   try {
-    const report = await migrateToLatest(db.ownerPool);
+    report = await migrateToLatest(db.ownerPool);
     if (report.applied.length) log.info({ applied: report.applied }, 'database migrated');
     if (!config.databaseAppUrl) await ensureAppRole(db.ownerPool, role, appPassword);
     await grantAppRole(db.ownerPool, config.databaseAppUrl ? new URL(config.databaseAppUrl).username : role);
@@ -80,7 +82,7 @@ export async function openPlatformDatabase(config: Config, log: Logger, masterKe
     await embedded?.stop();
     throw err;
   }
-  return { db, embedded };
+  return { db, embedded, migrations: report };
 }
 
 /** Refuses to run with a master key other than the one the database was set up with. */
@@ -111,7 +113,7 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
   };
 
   try {
-    const { db, embedded } = await openPlatformDatabase(config, log, secrets.masterKey, attached);
+    const { db, embedded, migrations } = await openPlatformDatabase(config, log, secrets.masterKey, attached);
     cleanups.push(() => embedded?.stop());
     cleanups.push(() => db.close());
 
@@ -134,6 +136,17 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
     jobs.onFailure((queue) => metrics.jobsFailed.inc({ queue }));
     const modules = await createModules(platform);
     cleanups.push(() => modules.close());
+
+    // The platform's own events go to the platform audit chain.
+    const node = { version: VERSION, http: opts.http, workers: opts.workers, region: config.workerRegion };
+    const longRunning = opts.http || opts.workers;
+    watchJobFailures(jobs, modules.audit, log);
+    if (migrations.applied.length) await auditMigrated(modules.audit, migrations.applied, migrations.total);
+    if (longRunning) {
+      await auditConfiguration(modules.audit, config, pseudonymize);
+      await auditStarted(modules.audit, node);
+      cleanups.push(() => auditStopping(modules.audit, node));
+    }
 
     if (opts.workers) await modules.startWorkers(config.jobConcurrency, config.workerRegion);
 

@@ -2,7 +2,8 @@
 // its young generation once data flows at full speed (by up to ~150 MB on a
 // machine with plenty of RAM, whatever the amount exported), so the test
 // checks what constant memory means: after the first fifth of the export,
-// resident memory stops growing, however many entries follow.
+// resident memory stops growing, however many entries follow. (An export
+// that held its rows would add ~500 MB after that point.)
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -11,8 +12,8 @@ import { seedFillerHistory } from './helpers/audit.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 
 const ENTRIES = 1_000_000;
-const MAX_LATE_GROWTH_MB = 40;
-const MAX_TOTAL_GROWTH_MB = 300;
+const MAX_LATE_GROWTH_MB = 100;
+const MAX_TOTAL_GROWTH_MB = 350;
 
 describe('audit export at scale', () => {
   let haven: TestHaven;

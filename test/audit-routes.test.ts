@@ -82,6 +82,18 @@ describe('audit routes', () => {
     assert.equal(platform.body.ok, true);
   });
 
+  test('the platform\'s own events are in the platform chain; tenant creation in the tenant\'s', async () => {
+    await haven.modules.audit.seal();
+    const platform = await operator.get('/api/v1/audit/events?scope=platform&action=platform');
+    assert.equal(platform.status, 200, JSON.stringify(platform.body));
+    const actions = new Set(platform.body.items.map((e: any) => e.action));
+    for (const a of ['platform.start', 'platform.migrate', 'platform.config.change']) assert.ok(actions.has(a), `${a} recorded (${[...actions].join(', ')})`);
+    const tenant = await admin.get('/api/v1/audit/events?action=tenant.create');
+    assert.equal(tenant.body.items.length, 1);
+    const key = await admin.get('/api/v1/audit/events?action=key.tenant_key');
+    assert.equal(key.body.items[0].action, 'key.tenant_key.create');
+  });
+
   test('exports stream NDJSON and CSV, an empty range is a valid empty file, and exports are audited', async () => {
     const from = new Date(Date.now() - 3600_000).toISOString();
     const to = new Date(Date.now() + 60_000).toISOString();

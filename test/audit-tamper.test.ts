@@ -7,8 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import { entryHash } from '../src/modules/audit/chain.ts';
+import { createCheckpointSigner, entryHash } from '../src/modules/audit/chain.ts';
 import type { AuditService, VerifyReport } from '../src/modules/audit/service.ts';
+import { firstFaultyEntry } from '../src/modules/audit/store.ts';
+import { verifyChain } from '../src/modules/audit/verify.ts';
 import type { RequestContext } from '../src/modules/identity/actor.ts';
 import { asAttacker } from './helpers/audit.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
@@ -49,14 +51,30 @@ describe('audit tamper evidence', () => {
       links.set(Number(r.chain_seq), { id: Number(r.id), seq: Number(r.chain_seq), hash: r.hash });
     }
     assert.equal(links.size, 50);
-    assert.equal((await audit.verify(t)).ok, true);
+    const intact = await audit.verify(t);
+    assert.equal(intact.ok, true);
+    assert.deepEqual(await verifyInSegments(t), intact);
     return { t, links };
   }
 
-  function assertBroken(report: VerifyReport, chainSeq: number, reason: string, id: number | null, lastCheckpoint?: number) {
+  /**
+   * The verification large chains get: concurrent segments (here of about a
+   * dozen entries, so every case has tampering near or across a boundary).
+   */
+  function verifyInSegments(t: string): Promise<VerifyReport> {
+    const { db, signingKey } = haven.platform;
+    return db.withTenant(t, (tx) => verifyChain(tx, t, createCheckpointSigner(signingKey), {
+      entriesPerSegment: 7,
+      check: (segmentTx, base, last) => (segmentTx ? firstFaultyEntry(segmentTx, t, base, last) : db.withTenant(t, (own) => firstFaultyEntry(own, t, base, last))),
+    }));
+  }
+
+  async function assertBroken(t: string, chainSeq: number, reason: string, id: number | null, lastCheckpoint?: number) {
+    const report = await audit.verify(t);
     assert.equal(report.ok, false, 'tampering was detected');
     assert.deepEqual({ chainSeq: report.firstBroken?.chainSeq, reason: report.firstBroken?.reason, id: report.firstBroken?.id }, { chainSeq, reason, id });
     assert.equal(report.lastVerifiedCheckpoint?.chainSeq, lastCheckpoint);
+    assert.deepEqual(await verifyInSegments(t), report, 'segmented verification finds the same');
   }
 
   /** Recomputes hashes from position `from` to the end, as a careful attacker would. */
@@ -76,7 +94,7 @@ describe('audit tamper evidence', () => {
   test('editing a field breaks that entry', async () => {
     const { t, links } = await chain();
     await asAttacker(haven.platform, (c) => c.query(`update audit_events set action = 'video.delete' where tenant_id = $1 and chain_seq = 30`, [t]));
-    assertBroken(await audit.verify(t), 30, 'hash_mismatch', links.get(30)!.id, 20);
+    await assertBroken(t, 30, 'hash_mismatch', links.get(30)!.id, 20);
   });
 
   test('editing a field and its hash breaks the link to the next entry', async () => {
@@ -86,13 +104,13 @@ describe('audit tamper evidence', () => {
       const { rows } = await c.query('select prev_hash, audit_canonical(e) as canonical from audit_events e where tenant_id = $1 and chain_seq = 30', [t]);
       await c.query('update audit_events set hash = $2 where tenant_id = $1 and chain_seq = 30', [t, entryHash(rows[0].prev_hash, 30, rows[0].canonical)]);
     });
-    assertBroken(await audit.verify(t), 31, 'prev_hash_mismatch', links.get(31)!.id, 20);
+    await assertBroken(t, 31, 'prev_hash_mismatch', links.get(31)!.id, 20);
   });
 
   test('deleting an entry breaks the sequence after it', async () => {
     const { t, links } = await chain();
     await asAttacker(haven.platform, (c) => c.query('delete from audit_events where tenant_id = $1 and chain_seq = 30', [t]));
-    assertBroken(await audit.verify(t), 31, 'sequence_break', links.get(31)!.id, 20);
+    await assertBroken(t, 31, 'sequence_break', links.get(31)!.id, 20);
   });
 
   test('swapping two entries\' content breaks the earlier one', async () => {
@@ -101,7 +119,7 @@ describe('audit tamper evidence', () => {
       update audit_events e set action = o.action, target_id = o.target_id, target_ref = o.target_ref, details = o.details
       from audit_events o
       where e.tenant_id = $1 and o.tenant_id = $1 and ((e.chain_seq = 25 and o.chain_seq = 35) or (e.chain_seq = 35 and o.chain_seq = 25))`, [t]));
-    assertBroken(await audit.verify(t), 25, 'hash_mismatch', links.get(25)!.id, 20);
+    await assertBroken(t, 25, 'hash_mismatch', links.get(25)!.id, 20);
   });
 
   test('reordering two entries (positions swapped, hashes moved along) breaks the earlier position', async () => {
@@ -110,7 +128,7 @@ describe('audit tamper evidence', () => {
       await c.query('update audit_events set chain_seq = -chain_seq where tenant_id = $1 and chain_seq in (25, 35)', [t]);
       await c.query('update audit_events set chain_seq = case chain_seq when -25 then 35 else 25 end where tenant_id = $1 and chain_seq in (-25, -35)', [t]);
     });
-    assertBroken(await audit.verify(t), 25, 'hash_mismatch', links.get(35)!.id, 20);
+    await assertBroken(t, 25, 'hash_mismatch', links.get(35)!.id, 20);
   });
 
   test('inserting a forged entry with a valid hash breaks the entry it displaced', async () => {
@@ -125,7 +143,7 @@ describe('audit tamper evidence', () => {
       const canonical = (await c.query('select audit_canonical(e) as c from audit_events e where id = $1', [rows[0].id])).rows[0].c;
       await c.query('update audit_events set hash = $2 where id = $1', [rows[0].id, entryHash(prev, 30, canonical)]);
     });
-    assertBroken(await audit.verify(t), 31, 'hash_mismatch', links.get(30)!.id, 20);
+    await assertBroken(t, 31, 'hash_mismatch', links.get(30)!.id, 20);
   });
 
   test('rewriting the whole tail consistently is caught by the next signed checkpoint', async () => {
@@ -134,7 +152,7 @@ describe('audit tamper evidence', () => {
       await c.query(`update audit_events set action = 'video.delete' where tenant_id = $1 and chain_seq = 30`, [t]);
       await rehashFrom(c, t, 30);
     });
-    assertBroken(await audit.verify(t), 40, 'checkpoint_mismatch', links.get(40)!.id, 20);
+    await assertBroken(t, 40, 'checkpoint_mismatch', links.get(40)!.id, 20);
   });
 
   test('re-signing a checkpoint without the key is caught', async () => {
@@ -145,7 +163,7 @@ describe('audit tamper evidence', () => {
       await c.query(`update audit_checkpoints c set hash = e.hash, signature = sha256(e.hash) from audit_events e
                      where c.tenant_id = $1 and e.tenant_id = $1 and e.chain_seq = c.chain_seq and c.chain_seq > 20`, [t]);
     });
-    assertBroken(await audit.verify(t), 40, 'checkpoint_signature_invalid', links.get(40)!.id, 20);
+    await assertBroken(t, 40, 'checkpoint_signature_invalid', links.get(40)!.id, 20);
   });
 
   test('cutting off the tail (head moved back too) is caught by a checkpoint beyond it', async () => {
@@ -154,7 +172,7 @@ describe('audit tamper evidence', () => {
       await c.query('delete from audit_events where tenant_id = $1 and chain_seq > 44', [t]);
       await c.query('update audit_chain_heads set chain_seq = 44, hash = (select hash from audit_events where tenant_id = $1 and chain_seq = 44) where tenant_id = $1', [t]);
     });
-    assertBroken(await audit.verify(t), 45, 'entries_missing', null, 40);
+    await assertBroken(t, 45, 'entries_missing', null, 40);
   });
 
   test('an entry appended behind the sealer\'s back is caught', async () => {
@@ -168,7 +186,7 @@ describe('audit tamper evidence', () => {
       await c.query('update audit_events set hash = $2 where id = $1', [rows[0].id, entryHash(prev, 51, canonical)]);
       return Number(rows[0].id);
     });
-    assertBroken(await audit.verify(t), 51, 'beyond_head', id, 50);
+    await assertBroken(t, 51, 'beyond_head', id, 50);
   });
 
   test('erasable columns are outside the hash by design', async () => {
@@ -224,6 +242,13 @@ describe('audit tamper evidence', () => {
 
       const json = verifyCli({ tenant: tenant.slug, json: 'true' });
       assert.equal(JSON.parse(json.stdout.trim()).firstBroken.chainSeq, 4);
+
+      const all = verifyCli({});
+      assert.equal(all.status, 1, 'some chain in this database is broken');
+      const lines = all.stdout.trim().split('\n');
+      const { rows } = await haven.platform.db.ownerPool.query<{ n: number }>('select count(*)::int as n from audit_chain_heads');
+      assert.equal(lines.length, rows[0]!.n, 'one line per chain');
+      assert.ok(lines.some((l) => l.startsWith(`verify-cli (${tenant.id}): BROKEN at entry #4`)));
     });
 
     test('an unknown tenant is a usage error', () => {

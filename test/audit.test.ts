@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { datamap } from '../src/modules/audit/datamap.ts';
 import { csvCell } from '../src/modules/audit/export.ts';
 import { auditConfiguration, watchJobFailures } from '../src/modules/audit/foundation.ts';
 import { auditCheckpointJob } from '../src/modules/audit/jobs.ts';
@@ -243,9 +242,12 @@ describe('audit trail', () => {
       );
     });
 
-    test('verifying an empty trail is fine', async () => {
-      const report = await audit.verify(randomUUID());
+    test('verifying an empty trail is fine, and leaves no trace', async () => {
+      const t = randomUUID();
+      const report = await audit.verify(t);
       assert.deepEqual({ ok: report.ok, entries: report.entries, headSeq: report.headSeq }, { ok: true, entries: 0, headSeq: 0 });
+      const { rows } = await haven.platform.db.ownerPool.query('select 1 from audit_chain_heads where tenant_id = $1', [t]);
+      assert.equal(rows.length, 0);
     });
 
     test('checkpoints sign moved heads only, and verification names the last one', async () => {
@@ -372,7 +374,8 @@ describe('audit trail', () => {
       const other = await newTenant();
       for (const [tenant, filters, cursor] of [
         [t, { limit: 3 }, `${forgedBody}.${sig}`],
-        [t, { limit: 3 }, `${body}.${sig.slice(0, -2)}AA`],
+        // A character in the middle: the last one of base64url carries ignored bits.
+        [t, { limit: 3 }, `${body}.${sig.slice(0, 5)}${sig[5] === 'A' ? 'B' : 'A'}${sig.slice(6)}`],
         [t, { limit: 3 }, 'garbage'],
         [t, { limit: 3 }, 42],
         [t, { limit: 3, outcome: 'failed' }, nextCursor],
@@ -560,21 +563,5 @@ describe('audit trail', () => {
       const rows = (await rawRows(haven, t)).sort((a, b) => Number(a.chain_seq) - Number(b.chain_seq));
       assert.equal(rows[0]!.action, 'tenant.create');
     });
-  });
-
-  test('the data map declares every column of the audit tables', async () => {
-    const { rows } = await haven.platform.db.ownerPool.query<{ table_name: string; column_name: string }>(
-      `select table_name, column_name from information_schema.columns where table_schema = 'public' and table_name like 'audit\\_%'`,
-    );
-    assert.ok(rows.length > 20);
-    for (const { table_name, column_name } of rows) {
-      assert.ok(datamap[table_name]?.[column_name], `${table_name}.${column_name} is not declared in src/modules/audit/datamap.ts`);
-    }
-    for (const [table, columns] of Object.entries(datamap)) {
-      for (const [column, decl] of Object.entries(columns)) {
-        assert.ok(rows.some((r) => r.table_name === table && r.column_name === column), `${table}.${column} is declared but does not exist`);
-        if (decl.personal && decl.erasure === 'retain') assert.ok(decl.retainBasis, `${table}.${column} retains without a basis`);
-      }
-    }
   });
 });

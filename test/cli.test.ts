@@ -16,7 +16,7 @@ describe('haven CLI', () => {
   test('--help lists every command, and every command has --help', () => {
     const r = runHaven(['--help']);
     assert.equal(r.status, 0);
-    for (const c of ['serve', 'worker', 'migrate', 'setup', 'tenant', 'jobs']) {
+    for (const c of ['serve', 'worker', 'migrate', 'setup', 'tenant', 'jobs', 'user', 'audit']) {
       assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'));
       const h = runHaven([c, '--help']);
       assert.equal(h.status, 0, `${c} --help`);

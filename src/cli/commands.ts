@@ -5,6 +5,7 @@ import { loadRootSecrets } from '../platform/crypto/secrets.ts';
 import { createPseudonymizer } from '../platform/crypto/pseudonym.ts';
 import { prepareDataDir } from '../platform/datadir.ts';
 import { createLogger } from '../platform/log.ts';
+import { auditCommand } from './audit-command.ts';
 import { jobsCommand } from './jobs-command.ts';
 import { tenantCommand } from './tenant-command.ts';
 import { userCommand } from './user-command.ts';
@@ -115,6 +116,7 @@ export const commands: Record<string, Command> = {
 };
 
 commands.jobs = jobsCommand;
+commands.audit = auditCommand;
 commands.user = userCommand;
 commands.tenant = tenantCommand;
 

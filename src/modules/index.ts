@@ -5,6 +5,7 @@ import type { HttpServer } from '../platform/http/server.ts';
 import { sweepRateLimits } from '../platform/http/rate-limit-store.ts';
 import { defineJob } from '../platform/jobs.ts';
 import type { Platform } from '../platform/platform.ts';
+import { registerAuditJobs } from './audit/jobs.ts';
 import { registerAuditRoutes } from './audit/routes.ts';
 import { type AuditService, createAuditService } from './audit/service.ts';
 import { createIdentityModule, type IdentityModule } from './identity/index.ts';
@@ -55,6 +56,8 @@ export async function createModules(platform: Platform): Promise<Modules> {
     },
     async onStarted() {
       await platform.jobs.register(sweepRateLimitsJob);
+      // Cron schedules exist even when only HTTP nodes are running.
+      await registerAuditJobs(platform.jobs);
       await identity.onStarted();
     },
     async close() {

@@ -8,7 +8,7 @@
 // with database access could recompute is pinned by checkpoints, which are
 // HMAC-signed with a key derived from the platform signing key — a key that
 // lives in the nodes' configuration, never in the database.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
@@ -40,7 +40,7 @@ function payload(cp: Checkpoint): Buffer {
 
 export function createCheckpointSigner(signingKey: Buffer): CheckpointSigner {
   // A purpose-bound key: a signature made for tokens can never pass as a checkpoint's.
-  const key = createHmac('sha256', signingKey).update('haven:audit:checkpoint-key:v1').digest();
+  const key = createSecretKey(createHmac('sha256', signingKey).update('haven:audit:checkpoint-key:v1').digest());
   const sign = (cp: Checkpoint) => createHmac('sha256', key).update(payload(cp)).digest();
   return {
     sign,

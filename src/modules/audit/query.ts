@@ -2,7 +2,7 @@
 // JSON, CLI flags): parsed by one schema, every mistake a 400 that names the
 // field. Cursors are opaque and signed, so a client cannot edit its way to
 // another tenant's entries or another filter's results.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.ts';
 import { actorTypes, outcomes, targetTypePattern } from './events.ts';
@@ -95,7 +95,7 @@ function filterDigest(filters: SearchFilters): string {
 }
 
 export function createCursorCodec(signingKey: Buffer) {
-  const key = createHmac('sha256', signingKey).update('haven:audit:cursor-key:v1').digest();
+  const key = createSecretKey(createHmac('sha256', signingKey).update('haven:audit:cursor-key:v1').digest());
   const mac = (body: string) => createHmac('sha256', key).update(body).digest();
   return {
     encode(tenantId: string, filters: SearchFilters, state: CursorState): string {

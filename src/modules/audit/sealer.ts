@@ -12,7 +12,7 @@
 import type { Database } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
 import { entryHash, GENESIS_HASH } from './chain.ts';
-import { applySeal, ensureHead, lockHead, type SealedLink, tenantsWithUnsealed, unsealedBatch } from './store.ts';
+import { applySeal, ensureHead, hasUnsealed, lockHead, type SealedLink, tenantsWithUnsealed, unsealedBatch } from './store.ts';
 
 export const SEAL_BATCH = 5000;
 
@@ -29,6 +29,8 @@ export interface Sealer {
 export function createSealer(db: Database, log: Logger): Sealer {
   async function sealBatch(tenantId: string, mode: SealMode): Promise<number | undefined> {
     return db.withTenant(tenantId, async (tx) => {
+      // A chain starts with its first entry: no head rows for tenants with nothing to seal.
+      if (!(await hasUnsealed(tx, tenantId))) return 0;
       await ensureHead(tx, tenantId, GENESIS_HASH);
       const head = await lockHead(tx, tenantId, mode === 'wait' ? 'update' : 'skip');
       if (!head) return undefined; // another node holds the head right now

@@ -100,7 +100,13 @@ export function createAuditService(platform: Platform): AuditService {
 
   async function verify(tenantId: string): Promise<VerifyReport> {
     await sealer.sealTenant(tenantId, 'wait');
-    return db.withTenant(tenantId, (tx) => verifyChain(tx, tenantId, signer));
+    // Segments after the first run on connections of their own, concurrently;
+    // the head's share lock (held by the first) keeps the chain still meanwhile.
+    return db.withTenant(tenantId, (tx) =>
+      verifyChain(tx, tenantId, signer, {
+        check: (segmentTx, base, lastSeq) =>
+          segmentTx ? store.firstFaultyEntry(segmentTx, tenantId, base, lastSeq) : db.withTenant(tenantId, (own) => store.firstFaultyEntry(own, tenantId, base, lastSeq)),
+      }));
   }
 
   const service: AuditService = {

@@ -93,9 +93,13 @@ export const csvColumns = [
 
 // ── writing ──────────────────────────────────────────────────────────────
 
-export async function insertEvent(tx: Tx, row: AuditRow): Promise<number> {
-  const { id } = await tx.insertInto('audit_events').values(row).returning('id').executeTakeFirstOrThrow();
-  return Number(id);
+/** The hot path of every audited write: one fixed statement, no query building. */
+export async function insertEvent(tx: Tx, r: AuditRow): Promise<void> {
+  await sql`
+    insert into audit_events (tenant_id, occurred_at, action, outcome, actor_type, actor_id, actor_ref, actor_via, actor_tenant_id,
+                              target_type, target_id, target_ref, request_id, ip_pseudonym, ua_pseudonym, diff, details)
+    values (${r.tenant_id}, ${r.occurred_at}, ${r.action}, ${r.outcome}, ${r.actor_type}, ${r.actor_id}, ${r.actor_ref}, ${r.actor_via}, ${r.actor_tenant_id},
+            ${r.target_type}, ${r.target_id}, ${r.target_ref}, ${r.request_id}, ${r.ip_pseudonym}, ${r.ua_pseudonym}, ${r.diff}::jsonb, ${r.details}::jsonb)`.execute(tx);
 }
 
 /** Nulls the subject's id wherever it acted or was acted on; the hashed refs stay. */
@@ -119,6 +123,11 @@ export async function tenantsWithUnsealed(tx: Tx): Promise<string[]> {
 export async function chainTenants(tx: Tx): Promise<string[]> {
   const { rows } = await sql<{ tenant_id: string }>`select tenant_id from audit_chain_heads order by tenant_id`.execute(tx);
   return rows.map((r) => r.tenant_id);
+}
+
+export async function hasUnsealed(tx: Tx, tenantId: string): Promise<boolean> {
+  const { rows } = await sql`select 1 from audit_events where tenant_id = ${tenantId} and chain_seq is null limit 1`.execute(tx);
+  return rows.length > 0;
 }
 
 export async function ensureHead(tx: Tx, tenantId: string, genesis: Buffer): Promise<void> {
@@ -245,6 +254,13 @@ export async function firstFaultyEntry(tx: Tx, tenantId: string, base: { chainSe
     limit 1`.execute(tx);
   const r = rows[0];
   return r && { id: Number(r.id), chainSeq: Number(r.chain_seq), reason: r.reason };
+}
+
+/** The first sealed position at or after chainSeq, with its hash: where a verification segment can start. */
+export async function linkAtOrAfter(tx: Tx, tenantId: string, chainSeq: number): Promise<{ chainSeq: number; hash: Buffer } | undefined> {
+  const { rows } = await sql<{ chain_seq: number; hash: Buffer }>`
+    select chain_seq, hash from audit_events where tenant_id = ${tenantId} and chain_seq >= ${chainSeq}::bigint order by chain_seq, id limit 1`.execute(tx);
+  return rows[0] && { chainSeq: Number(rows[0].chain_seq), hash: rows[0].hash };
 }
 
 export async function entryIdAt(tx: Tx, tenantId: string, chainSeq: number): Promise<number | undefined> {

@@ -12,13 +12,15 @@
 //   the cut's hash).
 import type { Tx } from '../../platform/db/database.ts';
 import { type CheckpointKind, type CheckpointSigner, GENESIS_HASH } from './chain.ts';
-import { chainExtent, checkpointsWithEntries, type EntryFault, entryIdAt, firstFaultyEntry, lockHead, type StoredCheckpoint } from './store.ts';
+import { chainExtent, checkpointsWithEntries, type EntryFault, entryIdAt, firstFaultyEntry, linkAtOrAfter, lockHead, type StoredCheckpoint } from './store.ts';
 
 export type BreakReason = EntryFault | 'checkpoint_signature_invalid' | 'checkpoint_mismatch' | 'entries_missing' | 'beyond_head' | 'head_mismatch';
 
-export interface BrokenEntry { chainSeq: number; id: number | null; reason: BreakReason; message: string }
+// Type aliases rather than interfaces: reports are returned by HTTP routes whose
+// response schemas are open objects (index signatures).
+export type BrokenEntry = { chainSeq: number; id: number | null; reason: BreakReason; message: string };
 
-export interface VerifyReport {
+export type VerifyReport = {
   tenantId: string;
   ok: boolean;
   /** Entries checked (after the retention cut, if any). */
@@ -29,7 +31,7 @@ export interface VerifyReport {
   unsealed: number;
   firstBroken?: BrokenEntry;
   lastVerifiedCheckpoint?: { chainSeq: number; kind: CheckpointKind; at: string };
-}
+};
 
 const messages: Record<BreakReason, (seq: number) => string> = {
   sequence_break: (s) => `entries before position ${s} are missing or duplicated`,
@@ -42,6 +44,31 @@ const messages: Record<BreakReason, (seq: number) => string> = {
   head_mismatch: (s) => `the sealed head does not match the entry at position ${s}`,
 };
 
+/**
+ * Checks positions (base.chainSeq, lastSeq] for faulty entries. The verifier
+ * hands the first segment to the locked transaction and the others to
+ * concurrent transactions of their own.
+ */
+export type SegmentCheck = (tx: Tx | undefined, base: { chainSeq: number; hash: Buffer }, lastSeq: number) => Promise<{ id: number; chainSeq: number; reason: EntryFault } | undefined>;
+
+// The recomputation is one window-function pass, which PostgreSQL cannot run
+// in parallel by itself. Segments can: a segment that starts after position m
+// takes the stored hash at m as its base, exactly as the sequential pass
+// would compare entry m+1 with it, so the first fault found is the same.
+const ENTRIES_PER_SEGMENT = 250_000;
+const MAX_SEGMENTS = 4;
+
+async function firstFaultInSegments(tx: Tx, tenantId: string, base: { chainSeq: number; hash: Buffer }, lastSeq: number, check: SegmentCheck, entriesPerSegment: number) {
+  const segments = Math.min(MAX_SEGMENTS, Math.ceil((lastSeq - base.chainSeq) / entriesPerSegment));
+  const starts = [base];
+  for (let i = 1; i < segments; i++) {
+    const split = await linkAtOrAfter(tx, tenantId, base.chainSeq + Math.round(((lastSeq - base.chainSeq) * i) / segments));
+    if (split && split.chainSeq > starts.at(-1)!.chainSeq && split.chainSeq < lastSeq) starts.push(split);
+  }
+  const results = await Promise.all(starts.map((start, i) => check(i === 0 ? tx : undefined, start, starts[i + 1]?.chainSeq ?? lastSeq)));
+  return results.find((r) => r !== undefined);
+}
+
 const fault = (chainSeq: number, id: number | null | undefined, reason: BreakReason): BrokenEntry => ({ chainSeq, id: id ?? null, reason, message: messages[reason](chainSeq) });
 
 /**
@@ -50,7 +77,14 @@ const fault = (chainSeq: number, id: number | null | undefined, reason: BreakRea
  * statement sees the same chain (new rows may still be inserted; they are
  * unsealed and not covered).
  */
-export async function verifyChain(tx: Tx, tenantId: string, signer: CheckpointSigner): Promise<VerifyReport> {
+export interface VerifyOptions {
+  /** Runs a segment; by default all of them in tx, one after another. */
+  check?: SegmentCheck;
+  entriesPerSegment?: number;
+}
+
+export async function verifyChain(tx: Tx, tenantId: string, signer: CheckpointSigner, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const check: SegmentCheck = options.check ?? ((t, b, l) => firstFaultyEntry(t ?? tx, tenantId, b, l));
   const head = await lockHead(tx, tenantId, 'share');
   const checkpoints = await checkpointsWithEntries(tx, tenantId);
   const faults: BrokenEntry[] = [];
@@ -68,7 +102,7 @@ export async function verifyChain(tx: Tx, tenantId: string, signer: CheckpointSi
   const lastHash = lastSeq === base.chainSeq ? base.hash : extent.lastHash;
 
   if (lastSeq > base.chainSeq) {
-    const entryFault = await firstFaultyEntry(tx, tenantId, base, lastSeq);
+    const entryFault = await firstFaultInSegments(tx, tenantId, base, lastSeq, check, options.entriesPerSegment ?? ENTRIES_PER_SEGMENT);
     if (entryFault) faults.push(fault(entryFault.chainSeq, entryFault.id, entryFault.reason));
   }
 

@@ -58,7 +58,7 @@ export function createAccountService(deps: AccountDeps) {
         const displayName = change.displayName === undefined ? before.display_name : displayNameSchema.parse(change.displayName);
         const language = change.language ?? before.preferred_language;
         await tx.updateTable('users').set({ display_name: displayName, preferred_language: language, updated_at: clock.now() }).where('id', '=', userId).execute();
-        await audit.record(tx, ctx, { action: 'account.update', target: { type: 'user', id: userId }, diff: { before: { display_name: before.display_name, preferred_language: before.preferred_language }, after: { display_name: displayName, preferred_language: language } } });
+        await audit.record(tx, ctx, { action: 'account.update', target: { type: 'user', id: userId }, diff: { before: { display_name: before.display_name, preferred_language: before.preferred_language }, after: { display_name: displayName, preferred_language: language } }, personal: ['display_name'] });
       });
       return this.profile(ctx);
     },
@@ -175,7 +175,7 @@ export function createAccountService(deps: AccountDeps) {
       const expiresAt = new Date(clock.now().getTime() + input.expiresInDays * 86400_000);
       await db.withTenant(tenantId, async (tx) => {
         await tx.insertInto('api_tokens').values({ id, tenant_id: tenantId, user_id: userId, name: input.name, token_hash: hashSecret(token), scopes: input.scopes, expires_at: expiresAt }).execute();
-        await audit.record(tx, ctx, { action: 'api_token.create', target: { type: 'api_token', id }, details: { scopes: input.scopes.join(' '), expires_in_days: input.expiresInDays } });
+        await audit.record(tx, ctx, { action: 'api_token.create', target: { type: 'api_token', id }, details: { scopes: input.scopes, expires_in_days: input.expiresInDays } });
       });
       return { id, name: input.name, scopes: input.scopes, expiresAt, token };
     },

@@ -3,17 +3,16 @@
 // passwordless sign-in. Every challenge is single use and lives five minutes,
 // and a signature counter that fails to grow (a cloned authenticator) is refused.
 import { randomUUID } from 'node:crypto';
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { z } from 'zod';
+
+// Loaded on first use: the library costs ~9 MB that installations without passkeys never need.
+const webauthn = () => import('@simplewebauthn/server');
 import type { Tx } from '../../platform/db/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { Platform } from '../../platform/platform.ts';
@@ -183,7 +182,7 @@ export function createPasskeyService(deps: PasskeyDeps) {
   async function acceptAssertion(stored: CredentialRow, response: AuthenticationResponseJSON, expectedChallenge: string, requireUserVerification: boolean): Promise<Refusal | undefined> {
     let info;
     try {
-      const result = await verifyAuthenticationResponse({
+      const result = await (await webauthn()).verifyAuthenticationResponse({
         response, expectedChallenge, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification,
         // Counter 0 turns the library's own check off; ours below runs after the signature.
         credential: { id: stored.id, publicKey: new Uint8Array(stored.public_key), counter: 0, transports: stored.transports },
@@ -245,7 +244,7 @@ export function createPasskeyService(deps: PasskeyDeps) {
       return db.withPlatform(async (tx) => {
         const credentials = await credentialsOf(tx, userId);
         if (credentials.length === 0) return undefined;
-        const options = await generateAuthenticationOptions({
+        const options = await (await webauthn()).generateAuthenticationOptions({
           rpID: rp.id,
           allowCredentials: credentials.map((c) => ({ id: c.id, transports: c.transports })),
           // After a password, a security key without a PIN is a fine second factor.
@@ -268,7 +267,7 @@ export function createPasskeyService(deps: PasskeyDeps) {
         await assertRecentReauth(tx, sessionId, clock);
         const user = (await userById(tx, userId))!;
         const existing = await credentialsOf(tx, userId);
-        const options = await generateRegistrationOptions({
+        const options = await (await webauthn()).generateRegistrationOptions({
           rpName: rp.name,
           rpID: rp.id,
           userName: user.email,
@@ -298,7 +297,7 @@ export function createPasskeyService(deps: PasskeyDeps) {
       }
       let info;
       try {
-        const result = await verifyRegistrationResponse({
+        const result = await (await webauthn()).verifyRegistrationResponse({
           response: input.credential, expectedChallenge: pending.challenge, expectedOrigin: rp.origin, expectedRPID: rp.id,
           // Checked at each sign-in instead: alone a passkey must verify the person, after a password it need not.
           requireUserVerification: false,
@@ -367,7 +366,7 @@ export function createPasskeyService(deps: PasskeyDeps) {
 
     /** Starts a passwordless sign-in: a challenge for any passkey of this site. */
     async loginOptions(ctx: RequestContext): Promise<PublicKeyCredentialRequestOptionsJSON> {
-      const options = await generateAuthenticationOptions({ rpID: rp.id, userVerification: 'required', timeout: CHALLENGE_TTL_MS });
+      const options = await (await webauthn()).generateAuthenticationOptions({ rpID: rp.id, userVerification: 'required', timeout: CHALLENGE_TTL_MS });
       await db.withPlatform(async (tx) => {
         await storeChallenge(tx, options.challenge, 'login', null);
         await audit.record(tx, ctx, { action: 'auth.passkey.login_started' });

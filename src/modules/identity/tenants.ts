@@ -45,7 +45,7 @@ export function createTenantService(platform: Platform, audit: AuditPort): Tenan
           const tenant = toTenant(row);
           const ctx = systemContext('tenant.create', id);
           await audit.record(tx, ctx, { action: 'tenant.create', target: { type: 'tenant', id }, details: { slug, region } });
-          await audit.record(tx, ctx, { action: 'key.tenant.create', target: { type: 'tenant_key', id: `${id}:${keyVersion}` } });
+          await audit.record(tx, ctx, { action: 'key.tenant_key.create', target: { type: 'tenant', id }, details: { version: keyVersion } });
           await within?.(tx, tenant);
           return tenant;
         });

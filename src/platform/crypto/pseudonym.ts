@@ -1,12 +1,14 @@
 // Keyed pseudonyms let an operator correlate log lines and audit entries about
 // the same email or IP address without ever seeing the value itself.
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 
 export type Pseudonymize = (value: string) => string;
 
 export function createPseudonymizer(key: Buffer, label = 'p'): Pseudonymize {
-  return (value) => `${label}_${createHmac('sha256', key).update(canonicalSpelling(value)).digest('base64url').slice(0, 16)}`;
+  // A KeyObject made once: importing the raw key on every call cost ~10 µs.
+  const secret = createSecretKey(key);
+  return (value) => `${label}_${createHmac('sha256', secret).update(canonicalSpelling(value)).digest('base64url').slice(0, 16)}`;
 }
 
 /**
