@@ -207,7 +207,8 @@ function watchEmbeddedDatabase(db: Database, embedded: EmbeddedPostgres, config:
       failures = 0;
     } catch {
       failures += 1;
-      if (failures < 2) return;
+      // Three misses in a row (4–6 s): a slow moment is not a dead server.
+      if (failures < 3) return;
       restarting = true;
       log.error('embedded PostgreSQL is not answering; restarting it');
       try {

@@ -134,9 +134,9 @@ describe('embedded PostgreSQL lifecycle', () => {
 
       // The postmaster dies under a running Haven: readiness turns 503, then the watchdog restarts it.
       process.kill(restarted, 'SIGKILL');
-      const down = await waitFor(async () => ((await fetch(`${base}/readyz`)).status === 503 ? true : undefined), 10_000, '/readyz 503');
+      const down = await waitFor(async () => ((await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(3000) })).status === 503 ? true : undefined), 10_000, '/readyz 503');
       assert.equal(down, true);
-      await waitReady(base, 60_000);
+      await waitReady(base, 60_000).catch((err) => { throw new Error(`${err.message}; Haven said:\n${haven.output().split('\n').filter((l) => !l.includes('"reqId"')).slice(-30).join('\n')}`); });
       assert.notEqual(postmasterInfo(pgData).pid, restarted);
       assert.match(haven.output(), /restarting it/);
       cli = runHaven(['tenant', 'list'], env);

@@ -40,7 +40,7 @@ export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 6
       if (v !== undefined) return v;
     } catch { /* not yet */ }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
