@@ -3,6 +3,7 @@
 import type { HttpServer } from '../../platform/http/server.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { RequestContext } from './actor.ts';
+import { createAccessService, registerIdentityResources } from './access-service.ts';
 import { createAccountService } from './account.ts';
 import type { AuditPort } from './audit-port.ts';
 import { createConsentService } from './consent.ts';
@@ -46,7 +47,9 @@ export function createIdentityModule(platform: Platform, audit: AuditPort) {
   const totp = createTotpService(platform, audit);
   const tenants = createTenantService(platform, audit);
   const consent = createConsentService(platform, audit);
-  const people = createPeopleService(platform, audit);
+  const access = createAccessService(db);
+  registerIdentityResources(access);
+  const people = createPeopleService(platform, audit, access);
   const tenantAdmin = createTenantAdminService(platform, audit);
   const sso = createSsoService({ platform, audit, sessions, tenants });
   const passkeys = createPasskeyService({ platform, sessions, audit, relyingParty: relyingPartyFor(publicUrl) });
@@ -74,7 +77,7 @@ export function createIdentityModule(platform: Platform, audit: AuditPort) {
   const inScope = <T>(ctx: RequestContext, fn: (tx: Tx) => Promise<T>) => (ctx.tenantId ? db.withTenant(ctx.tenantId, fn) : db.withPlatform(fn));
 
   return {
-    sessions, tenants, consent, people, account, totp, login, tenantAdmin, passkeys, invitations, invitationAcceptance, emailVerification, operator, sso,
+    access, sessions, tenants, consent, people, account, totp, login, tenantAdmin, passkeys, invitations, invitationAcceptance, emailVerification, operator, sso,
 
     async onStarted() {
       await consent.seedPlatformDocuments();

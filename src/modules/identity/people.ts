@@ -5,6 +5,7 @@ import { AppError, notFound } from '../../platform/errors.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { RequestContext, TenantRole } from './actor.ts';
 import { authorize, roleAtLeast } from './access.ts';
+import type { AccessService } from './access-service.ts';
 import type { AuditPort } from './audit-port.ts';
 import { effectiveSettings } from './settings.ts';
 import { endTenantSessions, listMembers, memberById } from './store.ts';
@@ -29,7 +30,7 @@ const view = (r: MemberRow): MemberView => ({
   language: r.preferred_language, emailVerified: Boolean(r.email_verified_at), twoFactor: Boolean(r.totp_enabled_at), memberSince: r.created_at,
 });
 
-export function createPeopleService(platform: Platform, audit: AuditPort) {
+export function createPeopleService(platform: Platform, audit: AuditPort, access: AccessService) {
   const { db } = platform;
 
   /** Only an owner may create, promote to, demote or disable an owner. */
@@ -48,6 +49,7 @@ export function createPeopleService(platform: Platform, audit: AuditPort) {
     },
 
     async get(ctx: RequestContext, userId: string): Promise<MemberView> {
+      await access.assertAll(ctx, 'users:read', 'user', [userId]);
       authorize(ctx, 'users:read');
       return db.withTenant(ctx.tenantId, async (tx) => {
         const row = await memberById(tx, ctx.tenantId, userId);
@@ -75,6 +77,7 @@ export function createPeopleService(platform: Platform, audit: AuditPort) {
     },
 
     async update(ctx: RequestContext, userId: string, change: { role?: TenantRole; status?: 'active' | 'disabled' }): Promise<MemberView> {
+      await access.assertAll(ctx, 'users:write', 'user', [userId]);
       authorize(ctx, 'users:write');
       return db.withTenant(ctx.tenantId, async (tx) => {
         const before = await memberById(tx, ctx.tenantId, userId);
@@ -106,6 +109,7 @@ export function createPeopleService(platform: Platform, audit: AuditPort) {
     },
 
     async remove(ctx: RequestContext, userId: string): Promise<void> {
+      await access.assertAll(ctx, 'users:write', 'user', [userId]);
       authorize(ctx, 'users:write');
       await db.withTenant(ctx.tenantId, async (tx) => {
         const before = await memberById(tx, ctx.tenantId, userId);
@@ -119,6 +123,7 @@ export function createPeopleService(platform: Platform, audit: AuditPort) {
     },
 
     async endSessions(ctx: RequestContext, userId: string): Promise<number> {
+      await access.assertAll(ctx, 'users:write', 'user', [userId]);
       authorize(ctx, 'users:write');
       return db.withTenant(ctx.tenantId, async (tx) => {
         if (!(await memberById(tx, ctx.tenantId, userId))) throw notFound('user');
