@@ -150,6 +150,10 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
 
     if (opts.workers) await modules.startWorkers(config.jobConcurrency, config.workerRegion);
 
+    // Everything is ready before the port opens: /readyz must not answer 200 for a half-started node.
+    if (embedded && !attached) cleanups.push(watchEmbeddedDatabase(db, embedded, config, log));
+    await modules.onStarted();
+
     let app: HttpServer | undefined;
     let url: string | undefined;
     if (opts.http) {
@@ -170,8 +174,6 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
       cleanups.push(() => app!.close());
       url = await listen(app, config);
     }
-    if (embedded && !attached) cleanups.push(watchEmbeddedDatabase(db, embedded, config, log));
-    await modules.onStarted();
     return { config, platform, modules, app, url, embedded, close };
   } catch (err) {
     await close();
