@@ -66,6 +66,14 @@ export const configSchema = z
     smtpUrl: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional().describe('SMTP server for outgoing mail; without it mail is written to <dataDir>/mail-outbox'),
     mailFrom: z.string().min(3).default('Haven <no-reply@haven.localhost>').describe('From address of outgoing mail'),
     auditRetentionDays: int(180, 36500).default(365).describe('Default audit trail retention (minimum 180 days)'),
+    webhooksAllowPrivateTargets: z.union([z.boolean(), z.stringbool()]).default(false).describe('Let webhooks reach loopback, private and link-local addresses and plain http:// URLs (development and tests only; refused by default against SSRF)'),
+    uploadExpiryHours: int(1, 24 * 30).default(24).describe('Hours an unfinished upload may sit before it and its video are removed'),
+    stagingMaxAgeHours: int(1, 24 * 30).default(48).describe('Hours after which plaintext media left in a region\'s staging dir is removed even while its video is processing'),
+    mediaStorageQuotaBytes: int(1, Number.MAX_SAFE_INTEGER).default(500 * 1024 ** 3).describe('Default storage quota per tenant, in bytes (originals, renditions and images)'),
+    mediaMaxFileBytes: int(1, Number.MAX_SAFE_INTEGER).default(20 * 1024 ** 3).describe('Default largest upload per file, in bytes'),
+    mediaMaxDurationSeconds: int(1, 24 * 3600).default(4 * 3600).describe('Default longest accepted recording, in seconds'),
+    transcodeRenditionsPerJob: int(1, 16).default(8).describe('Renditions one transcode job encodes in one ffmpeg run (the lowest always alone, first); each job decodes the source once, so fewer jobs use less CPU, more jobs spread over more workers'),
+    transcodePreset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast').describe('libx264 preset of the renditions'),
   })
   .superRefine((c, ctx) => {
     if (!(c.defaultRegion in c.regions)) {
@@ -107,6 +115,14 @@ export const envNames: Record<keyof Config, string> = {
   smtpUrl: 'HAVEN_SMTP_URL',
   mailFrom: 'HAVEN_MAIL_FROM',
   auditRetentionDays: 'HAVEN_AUDIT_RETENTION_DAYS',
+  webhooksAllowPrivateTargets: 'HAVEN_WEBHOOKS_ALLOW_PRIVATE_TARGETS',
+  uploadExpiryHours: 'HAVEN_UPLOAD_EXPIRY_HOURS',
+  stagingMaxAgeHours: 'HAVEN_STAGING_MAX_AGE_HOURS',
+  mediaStorageQuotaBytes: 'HAVEN_MEDIA_STORAGE_QUOTA_BYTES',
+  mediaMaxFileBytes: 'HAVEN_MEDIA_MAX_FILE_BYTES',
+  mediaMaxDurationSeconds: 'HAVEN_MEDIA_MAX_DURATION_SECONDS',
+  transcodeRenditionsPerJob: 'HAVEN_TRANSCODE_RENDITIONS_PER_JOB',
+  transcodePreset: 'HAVEN_TRANSCODE_PRESET',
 };
 
 const jsonEnvKeys = new Set<keyof Config>(['regions']);

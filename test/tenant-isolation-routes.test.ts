@@ -4,7 +4,9 @@
 // every later route is covered.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { emitVideoEvent } from '../src/modules/library/index.ts';
 import { ApiClient } from './helpers/client.ts';
+import { insertVideo } from './helpers/library.ts';
 import { SoftwareAuthenticator } from './helpers/webauthn-authenticator.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 
@@ -27,6 +29,22 @@ const fixtures: Record<string, Fixture> = {
   '/api/v1/invitations/{id}/resend': id('invitation'),
   // Tenant A's public sign-in page must not start a sign-in with B's provider.
   '/api/v1/auth/sso/{tenantSlug}/{providerId}/start': (b, a) => ({ tenantSlug: a.slug, providerId: b.ids.ssoProvider! }),
+  // library
+  '/api/v1/videos/{id}': id('video'),
+  '/api/v1/videos/{id}/versions': id('video'),
+  '/api/v1/videos/{id}/attachments': id('video'),
+  '/api/v1/videos/{id}/attachments/{attachmentId}': (b) => ({ id: b.ids.video!, attachmentId: b.ids.attachment! }),
+  '/api/v1/custom-fields/{id}': id('customField'),
+  '/api/v1/collections/{id}': id('collection'),
+  '/api/v1/collections/{id}/videos': id('collection'),
+  '/api/v1/collections/{id}/videos/{videoId}': (b) => ({ id: b.ids.collection!, videoId: b.ids.video! }),
+  '/api/v1/webhooks/{id}': id('webhook'),
+  '/api/v1/webhooks/{id}/rotate-secret': id('webhook'),
+  '/api/v1/webhooks/{id}/deliveries': id('webhook'),
+  '/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver': (b) => ({ id: b.ids.webhook!, deliveryId: b.ids.webhookDelivery! }),
+  // media: tus uploads (HEAD is not in the document; PATCH/DELETE/GET are) and the progress stream
+  '/api/v1/uploads/{id}': id('upload'),
+  '/api/v1/videos/{id}/events': id('uploadedVideo'),
 };
 
 /** Public by design: names a tenant's sign-in buttons, by the tenant's slug. */
@@ -53,6 +71,8 @@ describe('tenant isolation over every route', () => {
     b.ids.invitation = (await b.api.post('/api/v1/invitations', { email: 'invitee@b.test', role: 'viewer' })).body.id;
     b.ids.consentDocument = (await b.api.post('/api/v1/consent/documents', { kind: 'terms', title: 'B terms', body: 'B only.' })).body.id;
     await b.api.signIn('owner@b.test', PASSWORD);
+    await createLibraryFixtures(haven, b);
+    await createMediaFixtures(b);
     // Last: with a passkey, B's password sign-in would need it as a second factor.
     b.ids.passkey = await registerPasskey(b.api, 'https://haven.test');
     for (const [k, v] of Object.entries(b.ids)) assert.ok(v, `fixture ${k} was created`);
@@ -93,13 +113,39 @@ describe('tenant isolation over every route', () => {
   });
 });
 
+/** An upload of B's (tus creation), which also creates B's video. */
+async function createMediaFixtures(b: TenantB): Promise<void> {
+  const res = await b.api.call('POST', '/api/v1/uploads', undefined, { 'tus-resumable': '1.0.0', 'upload-length': '10' });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  b.ids.upload = res.headers.get('location')!.split('/').pop()!;
+  b.ids.uploadedVideo = res.headers.get('haven-video-id')!;
+}
+
 /** A body that passes validation, so the request reaches the tenant check. */
 function bodyFor(path: string): unknown {
   if (path === '/api/v1/users/{id}') return { role: 'viewer' };
   if (path === '/api/v1/consent/{id}') return { decision: 'accepted' };
   if (path === '/api/v1/sso/providers/{id}') return { enabled: false };
   if (path === '/api/v1/account/passkeys/{id}') return { name: 'renamed' };
+  if (path === '/api/v1/collections/{id}/videos') return { videoIds: ['00000000-0000-4000-8000-000000000000'] };
   return {};
+}
+
+/** Tenant B's video, attachment, custom field, collection, webhook and delivery. */
+async function createLibraryFixtures(haven: TestHaven, b: TenantB): Promise<void> {
+  const tenant = (await b.api.get('/api/v1/tenant')).body;
+  b.ids.video = await insertVideo(haven, { tenantId: tenant.id, region: tenant.region }, { title: 'B video' });
+  const attachment = await fetch(new URL(`/api/v1/videos/${b.ids.video}/attachments?filename=b.txt`, haven.url), {
+    method: 'POST', headers: { cookie: b.api.cookie!, 'x-csrf-token': b.api.csrf!, 'content-type': 'text/plain' }, body: 'B only',
+  });
+  b.ids.attachment = ((await attachment.json()) as { id: string }).id;
+  b.ids.customField = (await b.api.post('/api/v1/custom-fields', { key: 'b_field', label: 'B field', type: 'text' })).body.id;
+  b.ids.collection = (await b.api.post('/api/v1/collections', { name: 'B folder' })).body.id;
+  await b.api.post(`/api/v1/collections/${b.ids.collection}/videos`, { videoIds: [b.ids.video] });
+  // .invalid never resolves, so no delivery leaves the machine.
+  b.ids.webhook = (await b.api.post('/api/v1/webhooks', { url: 'https://hooks.haven.invalid/b', events: ['video.ready'] })).body.id;
+  await haven.platform.db.withTenant(tenant.id, (tx) => emitVideoEvent(tx, tenant.id, 'video.ready', { videoId: b.ids.video! }));
+  b.ids.webhookDelivery = (await b.api.get(`/api/v1/webhooks/${b.ids.webhook}/deliveries`)).body.items[0]?.id;
 }
 
 async function registerPasskey(api: ApiClient, origin: string): Promise<string> {

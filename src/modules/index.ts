@@ -9,6 +9,8 @@ import { registerAuditJobs } from './audit/jobs.ts';
 import { registerAuditRoutes } from './audit/routes.ts';
 import { type AuditService, createAuditService } from './audit/service.ts';
 import { createIdentityModule, type IdentityModule } from './identity/index.ts';
+import { createLibraryModule, emitVideoEvent, type LibraryModule } from './library/index.ts';
+import { createMediaModule, type MediaModule } from './media/index.ts';
 import type { Tenant, TenantService } from './identity/tenants.ts';
 import { addMember } from './identity/users.ts';
 import { systemContext } from './identity/actor.ts';
@@ -19,6 +21,8 @@ export interface Modules {
   audit: AuditService;
   identity: IdentityModule;
   tenants: TenantService;
+  library: LibraryModule;
+  media: MediaModule;
   /** haven setup: a tenant and its first owner, in one transaction. */
   setup(input: SetupInput): Promise<{ tenant: Tenant; adminEmail: string }>;
   registerRoutes(app: HttpServer): Promise<void>;
@@ -33,11 +37,16 @@ export async function createModules(platform: Platform): Promise<Modules> {
   const audit = createAuditService(platform);
   const identity = createIdentityModule(platform, audit);
   const { tenants } = identity;
+  const library = createLibraryModule(platform, audit);
+  const media = createMediaModule(platform, { audit, tenants, videoEvents: emitVideoEvent });
+  library.views.extend(media.viewExtension);
 
   return {
     audit,
     identity,
     tenants,
+    library,
+    media,
     async setup(input) {
       const tenant = await tenants.create({ name: input.tenantName, slug: input.slug, region: input.region }, async (tx, t) => {
         const { userId } = await addMember(tx, t.id, { email: input.adminEmail, password: input.adminPassword, role: 'owner', emailVerified: true });
@@ -48,19 +57,27 @@ export async function createModules(platform: Platform): Promise<Modules> {
     async registerRoutes(app) {
       identity.registerRoutes(app);
       registerAuditRoutes(app, audit);
+      await library.registerRoutes(app);
+      await media.registerRoutes(app);
     },
     async startWorkers(concurrency, region) {
       void concurrency; void region;
       await platform.jobs.work(sweepRateLimitsJob, async () => sweepRateLimits(platform.db.appPool), { concurrency: 1 });
       await audit.startWorkers();
+      await library.startWorkers(concurrency);
+      await media.startWorkers(concurrency, region);
     },
     async onStarted() {
       await platform.jobs.register(sweepRateLimitsJob);
       // Cron schedules exist even when only HTTP nodes are running.
       await registerAuditJobs(platform.jobs);
       await identity.onStarted();
+      await library.onStarted();
+      await media.onStarted();
     },
     async close() {
+      media.close();
+      await library.close();
       await audit.stop?.();
     },
   };

@@ -1,0 +1,26 @@
+// Where a video's objects live in its region's store. Playback reads these
+// keys; docs/media.md describes the layout and what encrypts each object.
+export const videoPrefix = (tenantId: string, videoId: string) => `t/${tenantId}/v/${videoId}/`;
+
+/** The uploaded file, HVN1-encrypted with the video's data key. */
+export const originalKey = (tenantId: string, videoId: string) => `${videoPrefix(tenantId, videoId)}original.hvn`;
+
+export const hlsPrefix = (tenantId: string, videoId: string) => `${videoPrefix(tenantId, videoId)}hls/`;
+
+/** The master playlist: plaintext, lists only the renditions that are ready. */
+export const masterPlaylistKey = (tenantId: string, videoId: string) => `${hlsPrefix(tenantId, videoId)}master.m3u8`;
+
+/** One rendition: index.m3u8 (plaintext), init.mp4 (plaintext codec setup), seg-NNNNN.m4s (AES-128). */
+export const renditionPrefix = (tenantId: string, videoId: string, rendition: string) => `${hlsPrefix(tenantId, videoId)}${rendition}/`;
+
+export const imagesPrefix = (tenantId: string, videoId: string) => `${videoPrefix(tenantId, videoId)}images/`;
+
+/** Poster, thumbnails and storyboard sprite: JPEGs, HVN1-encrypted with the data key; the storyboard VTT is plaintext. */
+export const imageKey = (tenantId: string, videoId: string, file: string) => `${imagesPrefix(tenantId, videoId)}${file}`;
+
+/**
+ * The URI written into every EXT-X-KEY tag. It names no endpoint: playback
+ * replaces it with its key URL (carrying the viewer's playback token) when
+ * it serves a playlist, so stored playlists never hold a credential.
+ */
+export const hlsKeyUriPlaceholder = (videoId: string) => `haven-key://video/${videoId}`;

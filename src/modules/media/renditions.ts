@@ -1,0 +1,153 @@
+// media.transcode: encodes a group of renditions in one ffmpeg run, encrypts
+// each segment with the video's HLS key on its way into the store, and
+// publishes each rendition; the group with the top rendition also takes the
+// images from that run. Crash safety: a rendition's objects are referenced
+// only once it is marked ready, and an attempt first deletes whatever an
+// interrupted one left under the prefixes it is about to write; claims keep
+// a duplicate delivery from writing there at the same time.
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import {
+  AAC_LC_CODEC, avcCodecString, encryptSegment, MediaRejected, planLadder, renderMediaPlaylist, rungsOf, transcodeRenditions, type RenditionOutput, type Rung,
+} from '../../platform/ffmpeg/index.ts';
+import type { JobContext } from '../../platform/jobs.ts';
+import { claimTask, type Claim } from './claims.ts';
+import { imagesGroup, transcodeGroups } from './groups.ts';
+import { type ImagePlan, planImages, storeImages } from './images.ts';
+import type { VideoRef } from './jobs.ts';
+import { ensureVideoKeys, type VideoKeys } from './keys.ts';
+import { hlsKeyUriPlaceholder, imagesPrefix, renditionPrefix } from './objects.ts';
+import { ensureSource, loadVideo, mapLimit, type PipelineDeps, progressReporter, technicalOf } from './pipeline.ts';
+import { finishIfComplete, publishRendition } from './publish.ts';
+import { addStoredBytes, type PipelineVideo, pipelineVideo, type PublishedRendition, renditionsOf, type RenditionRow } from './store.ts';
+
+const SEGMENT_NAME = /^seg-\d{5}\.m4s$/;
+
+export async function transcodeGroup(deps: PipelineDeps, data: VideoRef & { renditions: string[] }, ctx: JobContext): Promise<unknown> {
+  const { db, config, keyring, log } = deps.platform;
+  const video = await loadVideo(deps, data);
+  if (!video || video.status !== 'processing') return { skipped: video?.status ?? 'gone' };
+  const all = await db.withTenant(data.tenantId, (tx) => renditionsOf(tx, data.videoId));
+  const pending = all.filter((r) => data.renditions.includes(r.name) && r.status === 'pending');
+  const wantsImages = video.assets.complete !== true && sameGroup(imagesGroup(transcodeGroups(all, config.transcodeRenditionsPerJob), all), data.renditions);
+
+  const claims: { task: string; claim: Claim }[] = [];
+  for (const task of [...pending.map((r) => `rendition:${r.name}`), ...(wantsImages ? ['images'] : [])]) {
+    const claim = await claimTask(db, log, { tenantId: data.tenantId, videoId: data.videoId, task }, ctx);
+    if (claim) claims.push({ task, claim });
+  }
+  try {
+    if (claims.length > 0) {
+      const names = claims.filter((c) => c.task.startsWith('rendition:')).map((c) => c.task.slice(10));
+      const keys = await ensureVideoKeys(db, keyring, data.tenantId, data.videoId);
+      const signal = AbortSignal.any(claims.map((c) => c.claim.signal));
+      await encodeAndPublish(deps, video, all, keys, { names, images: claims.some((c) => c.task === 'images'), attempt: `${ctx.id}-${ctx.attempt}`, signal });
+    }
+  } finally {
+    for (const { claim } of claims) await claim.release().catch(() => undefined);
+  }
+  await finishIfComplete(deps, data);
+  return { done: claims.map((c) => c.task) };
+}
+
+interface EncodeRun { names: string[]; images: boolean; attempt: string; signal: AbortSignal }
+
+async function encodeAndPublish(deps: PipelineDeps, video: PipelineVideo, all: RenditionRow[], keys: VideoKeys, run: EncodeRun): Promise<void> {
+  const ref = { tenantId: video.tenant_id, videoId: video.id };
+  const store = deps.platform.storage.forRegion(video.region);
+  const rungs = rungsOf(planLadder(technicalOf(video).probe)).filter((r) => run.names.includes(r.name));
+  // Leftovers of an interrupted attempt are not referenced by anything yet; start clean.
+  for (const rung of rungs) await store.deletePrefix(renditionPrefix(ref.tenantId, ref.videoId, rung.name));
+  if (run.images) await store.deletePrefix(imagesPrefix(ref.tenantId, ref.videoId));
+
+  const source = await ensureSource(deps, video, keys, run.signal);
+  const workDir = await deps.staging.attemptDir(video.region, video.id, run.attempt);
+  try {
+    const images = run.images ? planImages(video, workDir) : undefined;
+    const weights = progressWeights(all, run.names);
+    const outputs = await transcodeRenditions({
+      input: source, outputDir: workDir, rungs, hasAudio: video.has_audio === true, durationMs: video.duration_ms ?? 0,
+      sourceShortSide: video.width && video.height ? Math.min(video.width, video.height) : undefined,
+      stills: images && [images.poster, ...images.thumbnails], storyboard: images?.storyboard,
+      preset: deps.platform.config.transcodePreset, signal: run.signal,
+      onProgress: progressReporter(deps, ref, `transcoding:${run.names.join(',') || 'images'}`, weights.from, weights.to),
+    });
+    for (const output of outputs) {
+      const rung = rungs.find((r) => r.name === output.name)!;
+      assertComplete(output, video.duration_ms ?? 0);
+      const stored = await storeRendition(deps, video, rung, output, keys.hlsKey);
+      if (!(await publishRendition(deps, ref, rung.name, stored))) {
+        // The video failed or was removed while this ran: nothing may stay behind.
+        await store.deletePrefix(renditionPrefix(ref.tenantId, ref.videoId, rung.name));
+      }
+    }
+    if (images) await publishImages(deps, video, images, keys.dataKey);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Encrypts and stores one rendition's segments, its init segment and playlist; returns what the master playlist needs. */
+async function storeRendition(deps: PipelineDeps, video: PipelineVideo, rung: Rung, output: RenditionOutput, hlsKey: Buffer): Promise<PublishedRendition> {
+  const store = deps.platform.storage.forRegion(video.region);
+  const prefix = renditionPrefix(video.tenant_id, video.id, rung.name);
+  const iv = randomBytes(16);
+  const segments = output.playlist.segments;
+  const sizes = await mapLimit(segments, 4, async (segment) => {
+    if (!SEGMENT_NAME.test(segment.uri)) throw new Error(`unexpected segment name ${segment.uri}`);
+    const ciphertext = encryptSegment(await readFile(join(output.dir, segment.uri)), hlsKey, iv);
+    await store.put(`${prefix}${segment.uri}`, ciphertext, { contentType: 'video/iso.segment' });
+    return ciphertext.length;
+  });
+  const init = await readFile(join(output.dir, 'init.mp4'));
+  await store.put(`${prefix}init.mp4`, init, { contentType: 'video/mp4' });
+  const playlist = Buffer.from(renderMediaPlaylist({ ...output.playlist, map: 'init.mp4' }, hlsKeyUriPlaceholder(video.id), iv));
+  await store.put(`${prefix}index.m3u8`, playlist, { contentType: 'application/vnd.apple.mpegurl' });
+
+  const seconds = segments.reduce((sum, s) => sum + s.duration, 0);
+  const bytes = sizes.reduce((sum, n) => sum + n, 0);
+  // Peak over full-length segments: a short last segment says little about the rate.
+  const rates = segments.map((s, i) => ({ rate: (sizes[i]! * 8) / Math.max(s.duration, 0.001), full: s.duration >= 1 }));
+  const peak = Math.max(...(rates.some((r) => r.full) ? rates.filter((r) => r.full) : rates).map((r) => r.rate));
+  const codecs = rung.kind === 'audio' ? AAC_LC_CODEC : [avcCodecString(init) ?? 'avc1.640028', ...(rung.audioBitrate ? [AAC_LC_CODEC] : [])].join(',');
+  return {
+    bandwidth: Math.ceil(peak), averageBandwidth: Math.ceil((bytes * 8) / Math.max(seconds, 0.001)), codecs,
+    segmentCount: segments.length, bytes: bytes + init.length + playlist.length, durationMs: Math.round(seconds * 1000),
+  };
+}
+
+/** Stores the images and records them on the video, unless it stopped processing meanwhile. */
+async function publishImages(deps: PipelineDeps, video: PipelineVideo, plan: ImagePlan, dataKey: Buffer): Promise<void> {
+  const { assets, bytes } = await storeImages(deps, video, plan, dataKey);
+  const kept = await deps.platform.db.withTenant(video.tenant_id, async (tx) => {
+    const current = await pipelineVideo(tx, video.id, { lock: true });
+    if (!current || current.status !== 'processing') return false;
+    await tx.updateTable('videos').set({ assets: JSON.stringify(assets), updated_at: sql`now()` }).where('id', '=', video.id).execute();
+    await addStoredBytes(tx, video.id, bytes);
+    return true;
+  });
+  if (!kept) await deps.platform.storage.forRegion(video.region).deletePrefix(imagesPrefix(video.tenant_id, video.id));
+}
+
+/** A source that stops early (a cut download with its index intact) must not publish as a short video. */
+function assertComplete(output: RenditionOutput, sourceMs: number): void {
+  const ms = output.playlist.segments.reduce((sum, s) => sum + s.duration, 0) * 1000;
+  if (sourceMs > 0 && ms < sourceMs * 0.8 - 2000) {
+    throw new MediaRejected('truncated', `The file ends early: only ${Math.round(ms / 1000)} s of the ${Math.round(sourceMs / 1000)} s it declares could be decoded. Upload the whole file again.`);
+  }
+}
+
+/** The progress span (5–95 %) of these renditions, weighted by picture area. */
+function progressWeights(all: RenditionRow[], names: string[]): { from: number; to: number } {
+  const weight = (r: RenditionRow) => (r.kind === 'audio' ? 20_000 : (r.width ?? 0) * (r.height ?? 0));
+  const total = all.reduce((s, r) => s + weight(r), 0) || 1;
+  const done = all.filter((r) => r.status === 'ready' && !names.includes(r.name)).reduce((s, r) => s + weight(r), 0);
+  const mine = all.filter((r) => names.includes(r.name)).reduce((s, r) => s + weight(r), 0);
+  return { from: 5 + (90 * done) / total, to: 5 + (90 * (done + mine)) / total };
+}
+
+function sameGroup(a: string[] | undefined, b: string[]): boolean {
+  return Boolean(a) && a!.length === b.length && a!.every((n) => b.includes(n));
+}
