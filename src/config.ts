@@ -74,6 +74,12 @@ export const configSchema = z
     mediaMaxDurationSeconds: int(1, 24 * 3600).default(4 * 3600).describe('Default longest accepted recording, in seconds'),
     transcodeRenditionsPerJob: int(1, 16).default(8).describe('Renditions one transcode job encodes in one ffmpeg run (the lowest always alone, first); each job decodes the source once, so fewer jobs use less CPU, more jobs spread over more workers'),
     transcodePreset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast').describe('libx264 preset of the renditions'),
+    playbackTokenTtlSeconds: int(30, 24 * 3600).default(3600).describe('Lifetime of a playback token in seconds (playlists, segments, key and images are served under it; the key endpoint also rechecks the grant)'),
+    playbackOffload: z.enum(['none', 'x-accel-redirect', 'x-sendfile']).default('none').describe('Let a reverse proxy send segment bytes after Haven checked the token: none, x-accel-redirect (nginx) or x-sendfile (Apache, lighttpd); filesystem storage only'),
+    playbackOffloadPrefix: z.string().regex(/^\/[A-Za-z0-9_\/-]*\/$/, 'must be a path starting and ending with /').default('/_haven_media/').describe('Internal location the proxy maps to the storage root, for x-accel-redirect'),
+    analyticsBeaconsPerMinutePerPlayback: int(1, 100_000).default(120).describe('View beacons one playback may send per minute per node before 429 (a player sends a few)'),
+    analyticsBeaconsPerMinutePerAddress: int(1, 10_000_000).default(20_000).describe('View beacons one client address may send per minute per node before 429 (offices behind one NAT share an address)'),
+    analyticsFlushIntervalMs: int(20, 10_000).default(200).describe('Milliseconds between writes of buffered view beacons to the database; a crash loses at most this much'),
   })
   .superRefine((c, ctx) => {
     if (!(c.defaultRegion in c.regions)) {
@@ -81,6 +87,10 @@ export const configSchema = z
     }
     if (Boolean(c.tlsCertFile) !== Boolean(c.tlsKeyFile)) {
       ctx.addIssue({ code: 'custom', path: ['tlsCertFile'], message: 'tlsCertFile and tlsKeyFile must be given together' });
+    }
+    if (c.playbackOffload !== 'none') {
+      const s3 = Object.entries(c.regions).find(([, r]) => r.storage.driver !== 'fs');
+      if (s3) ctx.addIssue({ code: 'custom', path: ['playbackOffload'], message: `${c.playbackOffload} needs filesystem storage, but region ${s3[0]} stores in ${s3[1].storage.driver}; use none` });
     }
   });
 
@@ -123,6 +133,12 @@ export const envNames: Record<keyof Config, string> = {
   mediaMaxDurationSeconds: 'HAVEN_MEDIA_MAX_DURATION_SECONDS',
   transcodeRenditionsPerJob: 'HAVEN_TRANSCODE_RENDITIONS_PER_JOB',
   transcodePreset: 'HAVEN_TRANSCODE_PRESET',
+  playbackTokenTtlSeconds: 'HAVEN_PLAYBACK_TOKEN_TTL_SECONDS',
+  playbackOffload: 'HAVEN_PLAYBACK_OFFLOAD',
+  playbackOffloadPrefix: 'HAVEN_PLAYBACK_OFFLOAD_PREFIX',
+  analyticsBeaconsPerMinutePerPlayback: 'HAVEN_ANALYTICS_BEACONS_PER_MINUTE_PER_PLAYBACK',
+  analyticsBeaconsPerMinutePerAddress: 'HAVEN_ANALYTICS_BEACONS_PER_MINUTE_PER_ADDRESS',
+  analyticsFlushIntervalMs: 'HAVEN_ANALYTICS_FLUSH_INTERVAL_MS',
 };
 
 const jsonEnvKeys = new Set<keyof Config>(['regions']);

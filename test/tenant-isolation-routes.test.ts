@@ -45,6 +45,19 @@ const fixtures: Record<string, Fixture> = {
   // media: tus uploads (HEAD is not in the document; PATCH/DELETE/GET are) and the progress stream
   '/api/v1/uploads/{id}': id('upload'),
   '/api/v1/videos/{id}/events': id('uploadedVideo'),
+  // playback: player (caption tracks)
+  '/api/v1/videos/{id}/captions': id('video'),
+  '/api/v1/videos/{id}/captions/{lang}': (b) => ({ id: b.ids.video!, lang: 'en' }),
+  // playback access: policy, links, password unlock, audience SSO
+  '/api/v1/videos/{id}/access': id('video'),
+  '/api/v1/videos/{id}/links': id('video'),
+  '/api/v1/videos/{id}/links/{linkId}': (b) => ({ id: b.ids.video!, linkId: b.ids.videoLink! }),
+  '/api/v1/videos/{id}/unlock': id('video'),
+  '/api/v1/videos/{id}/audience/sso/{providerId}': (b) => ({ id: b.ids.video!, providerId: b.ids.ssoProvider! }),
+  // playback delivery: the token is only issued after the policy admits the caller (/play/* is token-addressed, not in the document)
+  '/api/v1/videos/{id}/playback': id('video'),
+  // playback analytics: one video's figures
+  '/api/v1/analytics/videos/{id}': id('video'),
 };
 
 /** Public by design: names a tenant's sign-in buttons, by the tenant's slug. */
@@ -128,6 +141,8 @@ function bodyFor(path: string): unknown {
   if (path === '/api/v1/sso/providers/{id}') return { enabled: false };
   if (path === '/api/v1/account/passkeys/{id}') return { name: 'renamed' };
   if (path === '/api/v1/collections/{id}/videos') return { videoIds: ['00000000-0000-4000-8000-000000000000'] };
+  if (path === '/api/v1/videos/{id}/access') return { audiences: [{ type: 'public' }] };
+  if (path === '/api/v1/videos/{id}/unlock') return { password: 'a guess at it' };
   return {};
 }
 
@@ -146,6 +161,7 @@ async function createLibraryFixtures(haven: TestHaven, b: TenantB): Promise<void
   b.ids.webhook = (await b.api.post('/api/v1/webhooks', { url: 'https://hooks.haven.invalid/b', events: ['video.ready'] })).body.id;
   await haven.platform.db.withTenant(tenant.id, (tx) => emitVideoEvent(tx, tenant.id, 'video.ready', { videoId: b.ids.video! }));
   b.ids.webhookDelivery = (await b.api.get(`/api/v1/webhooks/${b.ids.webhook}/deliveries`)).body.items[0]?.id;
+  b.ids.videoLink = (await b.api.post(`/api/v1/videos/${b.ids.video}/links`, { label: 'B link' })).body.id;
 }
 
 async function registerPasskey(api: ApiClient, origin: string): Promise<string> {

@@ -11,6 +11,7 @@ import { type AuditService, createAuditService } from './audit/service.ts';
 import { createIdentityModule, type IdentityModule } from './identity/index.ts';
 import { createLibraryModule, emitVideoEvent, type LibraryModule } from './library/index.ts';
 import { createMediaModule, type MediaModule } from './media/index.ts';
+import { createPlaybackModule, type PlaybackModule } from './playback/index.ts';
 import type { Tenant, TenantService } from './identity/tenants.ts';
 import { addMember } from './identity/users.ts';
 import { systemContext } from './identity/actor.ts';
@@ -23,6 +24,7 @@ export interface Modules {
   tenants: TenantService;
   library: LibraryModule;
   media: MediaModule;
+  playback: PlaybackModule;
   /** haven setup: a tenant and its first owner, in one transaction. */
   setup(input: SetupInput): Promise<{ tenant: Tenant; adminEmail: string }>;
   registerRoutes(app: HttpServer): Promise<void>;
@@ -40,6 +42,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
   const library = createLibraryModule(platform, audit);
   const media = createMediaModule(platform, { audit, tenants, videoEvents: emitVideoEvent });
   library.views.extend(media.viewExtension);
+  const playback = createPlaybackModule(platform, { audit, identity, library });
 
   return {
     audit,
@@ -47,6 +50,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
     tenants,
     library,
     media,
+    playback,
     async setup(input) {
       const tenant = await tenants.create({ name: input.tenantName, slug: input.slug, region: input.region }, async (tx, t) => {
         const { userId } = await addMember(tx, t.id, { email: input.adminEmail, password: input.adminPassword, role: 'owner', emailVerified: true });
@@ -59,6 +63,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
       registerAuditRoutes(app, audit);
       await library.registerRoutes(app);
       await media.registerRoutes(app);
+      await playback.registerRoutes(app);
     },
     async startWorkers(concurrency, region) {
       void concurrency; void region;
@@ -66,6 +71,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
       await audit.startWorkers();
       await library.startWorkers(concurrency);
       await media.startWorkers(concurrency, region);
+      await playback.startWorkers();
     },
     async onStarted() {
       await platform.jobs.register(sweepRateLimitsJob);
@@ -74,6 +80,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
       await identity.onStarted();
       await library.onStarted();
       await media.onStarted();
+      await playback.onStarted();
     },
     async close() {
       media.close();

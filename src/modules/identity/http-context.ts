@@ -22,6 +22,8 @@ declare module 'fastify' {
     consentExempt?: boolean;
     /** Reachable before a required second factor is enrolled. */
     enrollmentExempt?: boolean;
+    /** The request carries its own credential (a playback token): session cookies are neither read nor required, so no CSRF either. */
+    tokenAuthenticated?: boolean;
   }
 }
 
@@ -58,6 +60,7 @@ export function installRequestContext(app: HttpServer, platform: Platform, sessi
   app.addHook('onRequest', async (req) => {
     const base = { requestId: req.id, ip: req.ip, userAgent: req.headers['user-agent'] };
     req.ctx = { ...base, actor: { type: 'anonymous' } };
+    if (req.routeOptions.config?.tokenAuthenticated) return;
     const auth = req.headers.authorization;
     if (auth) {
       const [scheme, value] = auth.split(' ', 2);

@@ -1,0 +1,135 @@
+// The access decision as the rest of playback sees it (contracts.ts): find the
+// video wherever it lives, gather what the viewer brings, let the pure policy
+// function decide, audit refusals. stillValid is the one-round-trip check
+// behind every key fetch.
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../../../platform/errors.ts';
+import type { Platform } from '../../../platform/platform.ts';
+import type { AuditService } from '../../audit/service.ts';
+import type { Actor, TenantRole } from '../../identity/actor.ts';
+import { hashSecret } from '../../identity/secrets.ts';
+import type { AccessDecision, GrantBasis, PlaybackAccess, ViewerIdentity, ViewerRequest } from '../contracts.ts';
+import { AUDIENCE_COOKIE, type CookieSigner, unlockCookieName } from './cookies.ts';
+import { defaultPolicy, evaluatePolicy, type Policy, type PolicyFacts, policySchema } from './policy.ts';
+import * as store from './store.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const audienceStartUrl = (videoId: string, providerId: string) => `/api/v1/videos/${videoId}/audience/sso/${providerId}`;
+
+/** A stored policy as the current schema reads it; a row that no longer parses falls back to members only. */
+export function storedPolicy(raw: unknown): Policy {
+  if (raw === null || raw === undefined) return defaultPolicy;
+  const parsed = policySchema.safeParse(raw);
+  return parsed.success ? parsed.data : defaultPolicy;
+}
+
+/** The actor's role in this tenant, when they act as one of its members and may read videos. */
+export function memberRole(actor: Actor, tenantId: string): { userId: string; role: TenantRole; sessionId?: string } | undefined {
+  if (actor.type === 'user' && actor.tenantId === tenantId && actor.role) return { userId: actor.userId, role: actor.role, sessionId: actor.sessionId };
+  if (actor.type === 'api_token' && actor.tenantId === tenantId && actor.scopes.includes('videos:read')) return { userId: actor.userId, role: actor.role };
+  return undefined;
+}
+
+export interface AccessDeps {
+  platform: Platform;
+  audit: AuditService;
+  cookies: CookieSigner;
+}
+
+export function createPlaybackAccess(deps: AccessDeps): PlaybackAccess {
+  const { platform: { db, log }, audit, cookies } = deps;
+
+  async function denied(videoId: string, tenantId: string, viewer: ViewerRequest, decision: Extract<AccessDecision, { allowed: false }>): Promise<AccessDecision> {
+    await audit.recordNow({ ...viewer.ctx, tenantId }, {
+      action: 'playback.denied', outcome: 'denied', tenantId,
+      target: { type: 'video', id: videoId },
+      details: { code: decision.code, ...(decision.needs ? { needs: decision.needs } : {}) },
+    }).catch((err) => log.error({ err, tenantId }, 'could not audit a playback denial'));
+    return decision;
+  }
+
+  return {
+    async decide(videoId, viewer) {
+      const video = UUID.test(videoId) ? await db.withPlatform((tx) => store.videoWithPolicy(tx, videoId)) : undefined;
+      if (!video) return { allowed: false, status: 404, code: 'video_not_found', message: 'No video with that id exists.' };
+      const tenantId = video.tenant_id;
+      const policy = storedPolicy(video.policy);
+      const { actor } = viewer.ctx;
+      const member = memberRole(actor, tenantId);
+      const audienceSession = cookies.audienceSession(viewer.cookies[AUDIENCE_COOKIE], viewer.now);
+      const wantsSso = policy.audiences.some((a) => a.type === 'sso');
+
+      const facts: PolicyFacts = {
+        published: video.published_state === 'published',
+        member: member ? { role: member.role } : undefined,
+        signedInElsewhere: !member && actor.type !== 'anonymous',
+        passwordUnlocked: video.password_version !== null
+          && cookies.unlockValid(viewer.cookies[unlockCookieName(videoId)], videoId, video.password_version, viewer.now),
+        ip: viewer.ctx.ip,
+        referer: viewer.referer,
+      };
+      let linkId: string | undefined;
+      let audienceAccountId: string | undefined;
+      if (viewer.linkSecret || (wantsSso && !member)) {
+        await db.withTenant(tenantId, async (tx) => {
+          if (viewer.linkSecret) {
+            const link = viewer.linkSecret.length <= 200 ? await store.linkBySecret(tx, videoId, hashSecret(viewer.linkSecret)) : undefined;
+            facts.link = !link ? 'unknown' : link.revoked_at ? 'revoked' : link.expires_at && link.expires_at <= viewer.now ? 'expired' : 'valid';
+            if (facts.link === 'valid') linkId = link!.id;
+          }
+          if (wantsSso && !member) {
+            if (audienceSession?.tenantId === tenantId) {
+              const account = await store.audienceAccount(tx, tenantId, audienceSession.accountId);
+              if (account) {
+                facts.audience = { providerId: account.provider_id, email: account.email };
+                audienceAccountId = account.id;
+              }
+            }
+            facts.ssoProviders = (await store.enabledProviders(tx, tenantId)).map((p) => ({ ...p, startUrl: audienceStartUrl(videoId, p.id) }));
+            // A provider switched off no longer vouches for anyone.
+            if (facts.audience && !facts.ssoProviders.some((p) => p.id === facts.audience!.providerId)) facts.audience = undefined;
+          }
+        });
+      }
+
+      const result = evaluatePolicy(policy, facts, viewer.now);
+      if (!result.allowed) {
+        const { allowed: _, ...denial } = result;
+        return denied(videoId, tenantId, viewer, { allowed: false, ...denial });
+      }
+      if (!video.playable) return { allowed: false, status: 409, code: 'video_not_ready', message: 'This video is still being processed; try again in a moment.' };
+
+      let identity: ViewerIdentity;
+      if (member) identity = { kind: 'member', id: member.userId, sessionId: member.sessionId };
+      else if (result.via === 'sso' && audienceAccountId) identity = { kind: 'audience', id: audienceAccountId, sessionId: audienceSession!.sessionId };
+      else identity = { kind: 'anonymous', id: randomUUID() };
+      const basis: GrantBasis = {
+        tenantId, videoId, region: video.region,
+        policyVersion: video.version ?? 0,
+        linkId: result.via === 'link' ? linkId : undefined,
+        viewer: identity,
+        bindIp: result.bindIp,
+      };
+      return { allowed: true, basis };
+    },
+
+    stillValid(basis, now) {
+      return store.grantStillValid(db.appPool, {
+        tenantId: basis.tenantId, videoId: basis.videoId, version: basis.policyVersion, linkId: basis.linkId,
+        memberId: basis.viewer.kind === 'member' ? basis.viewer.id : undefined, now,
+      });
+    },
+
+    async frameAncestors(videoId) {
+      if (!UUID.test(videoId)) return ["'none'"];
+      const video = await db.withPlatform((tx) => store.videoWithPolicy(tx, videoId));
+      if (!video) return ["'none'"];
+      const policy = storedPolicy(video.policy);
+      if (policy.conditions.referrers) return policy.conditions.referrers.map((r) => `https://${r}`);
+      return policy.audiences.some((a) => a.type === 'public' || a.type === 'link') ? ['*'] : ["'self'"];
+    },
+  };
+}
+
+export const notFoundVideo = () => new AppError('video_not_found', 404, 'No video with that id exists.');

@@ -1,0 +1,42 @@
+// Who may watch a video: per-video audience policies, unlisted links,
+// password unlocks and (audience-sso.ts) viewers signed in through the
+// tenant's single sign-on. The rest of playback uses only the PlaybackAccess
+// of contracts.ts; the routes here are for editors and viewers.
+import type { HttpServer } from '../../../platform/http/server.ts';
+import type { Platform } from '../../../platform/platform.ts';
+import type { AuditService } from '../../audit/service.ts';
+import type { PlaybackAccess } from '../contracts.ts';
+import { createAudienceSso } from './audience-sso.ts';
+import { createCookieSigner } from './cookies.ts';
+import { createPlaybackAccess as createDecisions } from './decide.ts';
+import { createAccessManagement } from './management.ts';
+import { registerAccessRoutes } from './routes.ts';
+
+export { evaluatePolicy, type Policy, type PolicyFacts, policySchema } from './policy.ts';
+
+export interface PlaybackAccessDeps {
+  platform: Platform;
+  audit: AuditService;
+}
+
+/** The decision side alone (what delivery and the player call). */
+export function createPlaybackAccess(deps: PlaybackAccessDeps): PlaybackAccess {
+  return createDecisions({ ...deps, cookies: createCookieSigner(deps.platform.signingKey) });
+}
+
+/** The decisions and the management and viewer routes, as the playback module wires them. */
+export function createAccessPart(deps: PlaybackAccessDeps) {
+  const cookies = createCookieSigner(deps.platform.signingKey);
+  const access = createDecisions({ ...deps, cookies });
+  const management = createAccessManagement({ ...deps, cookies });
+  const audienceSso = createAudienceSso({ ...deps, cookies });
+  return {
+    access,
+    management,
+    audienceSso,
+    registerRoutes(app: HttpServer): void {
+      registerAccessRoutes(app, management);
+      audienceSso.registerRoutes(app);
+    },
+  };
+}

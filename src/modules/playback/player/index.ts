@@ -1,0 +1,31 @@
+// The player part of playback: the /watch and /embed pages with their
+// browser code, and caption tracks (stored, searchable, served to players).
+import type { HttpServer } from '../../../platform/http/server.ts';
+import type { Platform } from '../../../platform/platform.ts';
+import type { AuditService } from '../../audit/service.ts';
+import type { PlaybackAccess, PlaybackTokenVerifier } from '../contracts.ts';
+import { loadPlayerAssets } from './assets.ts';
+import { createCaptionService } from './captions.ts';
+import { registerPlayerRoutes } from './routes.ts';
+
+export type { CaptionService, PlayerCaptionTrack } from './captions.ts';
+
+export interface PlayerDeps {
+  audit: AuditService;
+  tokens: PlaybackTokenVerifier;
+  access: Pick<PlaybackAccess, 'frameAncestors' | 'stillValid'>;
+}
+
+export function createPlayer(platform: Platform, deps: PlayerDeps) {
+  const captions = createCaptionService(platform, deps.audit);
+  const assets = loadPlayerAssets();
+  return {
+    captions,
+    assets,
+    /** For the delivery part's GET /playback: the tracks, with URLs under the viewer's token. */
+    captionTracks: captions.captionTracks,
+    registerRoutes: (app: HttpServer) => registerPlayerRoutes(app, { assets, captions, tokens: deps.tokens, access: deps.access, clock: platform.clock }),
+  };
+}
+
+export type Player = ReturnType<typeof createPlayer>;
