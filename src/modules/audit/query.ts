@@ -66,7 +66,8 @@ export function parseSearchFilters(input: unknown): SearchFilters {
 
 /** The range a search covers: to defaults to now, from to MAX_RANGE_DAYS before to. */
 export function searchRange(filters: SearchFilters, now: Date): TimeRange {
-  const to = filters.to ? new Date(filters.to) : now;
+  // The range's end is exclusive: without an explicit end, include what was recorded in this very millisecond.
+  const to = filters.to ? new Date(filters.to) : new Date(now.getTime() + 1);
   const from = filters.from ? new Date(filters.from) : new Date(to.getTime() - MAX_RANGE_DAYS * DAY_MS);
   return checkRange(from, to);
 }
