@@ -270,7 +270,7 @@ describe('webhooks', () => {
   test('events committed while the listener\'s connection was down are delivered after it reconnects', async () => {
     await register('/reconnect', ['video.failed']);
     const videoId = await insertVideo(haven, org, { title: 'Connection drop' });
-    const listeners = () => haven.platform.db.ownerPool.query(`select pid from pg_stat_activity where application_name = 'haven-webhooks'`);
+    const listeners = () => haven.platform.db.ownerPool.query(`select pid from pg_stat_activity where application_name = 'haven-webhooks' and datname = current_database()`);
     const [listener] = (await listeners()).rows;
     assert.ok(listener, 'a worker listens');
     await haven.platform.db.ownerPool.query('select pg_terminate_backend($1)', [listener.pid]);
