@@ -1,13 +1,20 @@
 // npm run docs: writes docs/configuration.md from the configuration schema in
 // src/config.ts, so the reference can never disagree with what Haven accepts.
 // test/docs.test.ts fails when the checked-in file differs from this output.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { type Config, ConfigError, configSchema, envNames, loadConfig, productionProblem } from '../src/config.ts';
 import { secretNames } from '../src/platform/crypto/secrets.ts';
+import { dataMapRows } from '../src/modules/privacy/records/datamap-view.ts';
+import { activitiesFrom } from '../src/modules/privacy/records/record.ts';
+import { subjectRoles } from '../src/modules/privacy/records/vocabulary.ts';
 
 export const configurationDocPath = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
+export const privacyDocPath = fileURLToPath(new URL('../docs/privacy.md', import.meta.url));
+export const privacyChaptersDir = fileURLToPath(new URL('../docs/privacy/', import.meta.url));
+/** The hand-written chapters of docs/privacy.md in reading order; any other chapter follows alphabetically. */
+export const privacyChapterOrder = ['dsar.md', 'export.md', 'erasure.md', 'trash.md', 'residency.md', 'offboarding.md'];
 
 /** The subset of JSON Schema that z.toJSONSchema produces for this schema. */
 interface JsonSchema {
@@ -205,7 +212,87 @@ export function renderConfigurationDoc(): string {
   return `${sections.join('\n\n')}\n`;
 }
 
+/** The chapter files of docs/privacy/, in the order docs/privacy.md includes them. */
+export function privacyChapters(dir = privacyChaptersDir): string[] {
+  const present = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.md')) : [];
+  const known = privacyChapterOrder.filter((f) => present.includes(f));
+  return [...known, ...present.filter((f) => !known.includes(f)).sort()];
+}
+
+const slug = (heading: string) => heading.toLowerCase().replace(/[^a-z0-9 -]/g, '').trim().replace(/ /g, '-');
+
+/** A chapter one heading level down (its title becomes a section of privacy.md); code blocks are left alone. */
+function demoted(text: string): { title: string; body: string } {
+  let fenced = false;
+  let title = '';
+  const lines = text.trim().split('\n').map((line) => {
+    if (line.startsWith('```')) fenced = !fenced;
+    if (fenced || !/^#{1,5} /.test(line)) return line;
+    if (!title && line.startsWith('# ')) title = line.slice(2).trim();
+    return `#${line}`;
+  });
+  return { title, body: lines.join('\n') };
+}
+
+function dataMapSection(): string {
+  const rows = dataMapRows();
+  const modules = [...new Set(rows.map((r) => r.module))];
+  const roles = Object.entries(subjectRoles).map(([role, r]) => `- \`${role}\` (${r.tables.join(', ')}): ${escapeCell(r.meaning)}`).join('\n');
+  return [
+    '## Data map',
+    'Every column that can hold personal data, declared in its module\'s `datamap.ts` (`haven privacy datamap` prints the same). ' +
+      'The subject is the column that links a row to its data subject: a column of the row, `a / b` (either), ' +
+      '`table.column (through col)` (named in another table), or one of these roles:',
+    roles,
+    ...modules.map((module) => `### ${module}\n\n` + table(
+      ['table', 'column', 'category', 'subject', 'purpose', 'legal basis', 'retention', 'erasure'],
+      rows.filter((r) => r.module === module).map((r) => [
+        code(r.table), code(r.column), code(r.category), escapeCell(r.subject), escapeCell(r.purpose), escapeCell(r.legalBasis), escapeCell(r.retention),
+        r.erasure === 'retain' ? `retain: ${escapeCell(r.retainBasis ?? '')}` : r.erasure,
+      ]),
+    )),
+  ].join('\n\n');
+}
+
+function recordSection(): string {
+  const { activities, dataCategories, dataSubjects, rules } = activitiesFrom(dataMapRows());
+  return [
+    '## Record of processing',
+    'Derived from the data map above. The record of an installation adds what its configuration says — the operator ' +
+      '(`controller`), the subprocessors and the transfers outside each jurisdiction with their bases, the retention ' +
+      'settings in force and the security measures — and is printed by `haven privacy records [--tenant T]` and served ' +
+      'at `GET /api/v1/privacy/records`.',
+    '### Purposes and legal bases',
+    table(['purpose', 'legal basis', 'data categories', 'data subjects'], activities.map((a) => [
+      escapeCell(a.purpose), escapeCell(a.legalBases.join('; ')), a.dataCategories.map(code).join(', '), a.dataSubjects.join(', '),
+    ])),
+    '### Categories of personal data',
+    table(['category', 'what it is'], dataCategories.map((c) => [code(c.category), escapeCell(c.description)])),
+    '### Categories of data subjects',
+    table(['kind', 'who'], dataSubjects.map((s) => [s.kind, escapeCell(s.description)])),
+    '### Retention',
+    table(['table', 'retention'], rules.map((r) => [code(r.table), escapeCell(r.rule)])),
+  ].join('\n\n');
+}
+
+export function renderPrivacyDoc(dir = privacyChaptersDir): string {
+  const chapters = privacyChapters(dir).map((file) => ({ file, ...demoted(readFileSync(`${dir}/${file}`, 'utf8')) }));
+  const titled = chapters.map((c) => ({ ...c, title: c.title || c.file.replace(/\.md$/, '') }));
+  const toc = [...titled.map((c) => c.title), 'Data map', 'Record of processing'].map((t) => `- [${t}](#${slug(t)})`).join('\n');
+  const sections = [
+    '# Privacy',
+    '<!-- Generated by `npm run docs` from docs/privacy/*.md and the data map (every module\'s datamap.ts); edit those, not this file. -->',
+    toc,
+    ...titled.map((c) => (c.body.startsWith('## ') ? c.body : `## ${c.title}\n\n${c.body}`)),
+    dataMapSection(),
+    recordSection(),
+  ];
+  return `${sections.join('\n\n')}\n`;
+}
+
 if (import.meta.main) {
   writeFileSync(configurationDocPath, renderConfigurationDoc());
   process.stdout.write(`wrote ${configurationDocPath}\n`);
+  writeFileSync(privacyDocPath, renderPrivacyDoc());
+  process.stdout.write(`wrote ${privacyDocPath}\n`);
 }

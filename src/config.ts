@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { residencyConfigProblem } from './platform/storage/regions.ts';
 
 const int = (min: number, max: number) =>
   z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
@@ -14,6 +15,7 @@ const base64Key = z
 const fsStorage = z.object({
   driver: z.literal('fs').describe('Local filesystem'),
   path: z.string().optional().describe('Directory for objects; defaults to <dataDir>/storage/<region>'),
+  jurisdiction: z.string().min(2).optional().describe('Jurisdiction the location lies in; must equal its region\'s (defaults to it)'),
 });
 
 const s3Storage = z.object({
@@ -25,6 +27,7 @@ const s3Storage = z.object({
   secretAccessKey: z.string().optional().describe('Secret access key (given together with accessKeyId)'),
   forcePathStyle: z.boolean().default(true).describe('Path-style URLs (needed by most S3-compatible servers)'),
   prefix: z.string().default('').describe('Key prefix for every object, e.g. haven/'),
+  jurisdiction: z.string().min(2).optional().describe('Jurisdiction the bucket lies in; must equal its region\'s (defaults to it, or for AWS without endpoint to the AWS region\'s)'),
 }).refine((s) => Boolean(s.accessKeyId) === Boolean(s.secretAccessKey), { message: 'accessKeyId and secretAccessKey must be given together', path: ['accessKeyId'] });
 
 export const storageLocationSchema = z.discriminatedUnion('driver', [fsStorage, s3Storage]);
@@ -33,7 +36,40 @@ export type StorageLocationConfig = z.infer<typeof storageLocationSchema>;
 const regionSchema = z.object({
   jurisdiction: z.string().min(2).describe('Legal jurisdiction of the region, e.g. EU, CH, US'),
   storage: storageLocationSchema.describe('Where the region\'s objects are stored'),
+  backup: storageLocationSchema.optional().describe('Where the region\'s backups go (same shape as storage); defaults to <dataDir>/backups/<region>'),
 });
+
+/** Haven features that can hand personal data to a subprocessor (the records part's transfer rule). */
+export const subprocessorFeatures = ['email', 'storage', 'sso', 'backup'] as const;
+export type SubprocessorFeature = (typeof subprocessorFeatures)[number];
+/** Transfer bases the platform operator may hold for every tenant (a tenant may add its own, consent included). */
+export const platformTransferBases = ['scc', 'adequacy', 'bcr'] as const;
+
+const hostName = z.string().trim().toLowerCase().regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}$/, 'is not a host name');
+
+const subprocessorSchema = z.object({
+  name: z.string().trim().min(1).max(200).describe('Name of the provider, as in the data processing agreement'),
+  purpose: z.string().trim().min(3).max(500).describe('What it does for Haven, e.g. delivering outgoing mail'),
+  dataCategories: z.array(z.string().regex(/^[a-z_]+(\.[a-z_]+)+$/, 'must be a dotted data category, e.g. user.contact.email')).min(1).describe('Data categories it receives (data map vocabulary)'),
+  location: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code, e.g. DE').describe('Country where it processes the data'),
+  jurisdiction: z.string().trim().min(2).toUpperCase().describe('Legal jurisdiction it is subject to, in the vocabulary of the regions (EU, CH, US, …)'),
+  features: z.array(z.enum(subprocessorFeatures)).min(1).describe('Haven features that use it: email (SMTP relay), storage (S3 provider), sso (identity provider), backup'),
+  hosts: z.array(hostName).default([]).describe('Host names that identify it (SSO issuer, S3 endpoint, SMTP server); a host matches itself and its subdomains'),
+  transferBasis: z.enum(platformTransferBases).optional().describe('A basis the operator holds for transfers to it from every region (e.g. SCCs signed with it); without it a tenant outside its jurisdiction needs its own'),
+});
+export type SubprocessorConfig = z.infer<typeof subprocessorSchema>;
+
+/** The subprocessor of a feature that a host belongs to (host or a subdomain of one of its hosts). */
+export function subprocessorForHost(subprocessors: readonly SubprocessorConfig[], feature: SubprocessorFeature, host: string): SubprocessorConfig | undefined {
+  const h = host.toLowerCase();
+  return subprocessors.find((s) => s.features.includes(feature) && s.hosts.some((known) => h === known || h.endsWith(`.${known}`)));
+}
+
+/** The host an S3 location talks to: its endpoint, or AWS's regional endpoint. */
+export function storageHost(storage: StorageLocationConfig): string | undefined {
+  if (storage.driver !== 's3') return undefined;
+  return storage.endpoint ? new URL(storage.endpoint).hostname : `s3.${storage.region}.amazonaws.com`;
+}
 
 export const configSchema = z
   .object({
@@ -61,6 +97,12 @@ export const configSchema = z
     regions: z.record(z.string().regex(/^[a-z0-9-]+$/), regionSchema)
       .default({ default: { jurisdiction: 'EU', storage: { driver: 'fs' } } })
       .describe('Named regions: jurisdiction and object storage location'),
+    subprocessors: z.array(subprocessorSchema).default([]).describe('Subprocessors that receive personal data (records of processing; transfers outside a tenant\'s jurisdiction need a basis)'),
+    controller: z.object({
+      name: z.string().trim().min(1).max(200).describe('Organization that operates this Haven installation'),
+      contact: z.string().trim().min(3).max(300).describe('Contact for privacy matters (email or URL)'),
+      dpo: z.string().trim().min(3).max(300).optional().describe('Data protection officer, if one is appointed'),
+    }).optional().describe('The platform operator, named in the platform\'s record of processing'),
     loginFailuresPerAccount: int(3, 100).default(100).describe('Failed sign-ins per account per hour before it is locked for an hour (at most 100)'),
     loginFailuresPerAddress: int(3, 10_000).default(30).describe('Failed sign-ins per client address per 15 minutes before it is refused'),
     smtpUrl: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional().describe('SMTP server for outgoing mail; without it mail is written to <dataDir>/mail-outbox'),
@@ -79,15 +121,32 @@ export const configSchema = z
     playbackOffloadPrefix: z.string().regex(/^\/[A-Za-z0-9_\/-]*\/$/, 'must be a path starting and ending with /').default('/_haven_media/').describe('Internal location the proxy maps to the storage root, for x-accel-redirect'),
     analyticsBeaconsPerMinutePerPlayback: int(1, 100_000).default(120).describe('View beacons one playback may send per minute per node before 429 (a player sends a few)'),
     analyticsBeaconsPerMinutePerAddress: int(1, 10_000_000).default(20_000).describe('View beacons one client address may send per minute per node before 429 (offices behind one NAT share an address)'),
+    offboardingGraceDays: int(0, 365).default(30).describe('Days an offboarded tenant stays read-only with its export downloadable before everything it has is destroyed'),
+    backupSchedule: z.string().regex(/^(off|\S+( \S+){4})$/, 'must be a five-field cron expression, or off').default('7 * * * *').describe('When scheduled backups run (cron, UTC); each run makes one backup, tiered hourly/daily/weekly, and prunes expired ones; off when backups are made by other means'),
+    backupHourlyRetentionHours: int(1, 24 * 31).default(24).describe('Hours an hourly backup is kept'),
+    backupDailyRetentionDays: int(1, 31).default(7).describe('Days a daily backup (the first of each UTC day) is kept'),
+    backupWeeklyRetentionDays: int(1, 31).default(30).describe('Days a weekly backup (the first of each ISO week) is kept; at most 31, so no copy of deleted data outlives a month'),
     analyticsFlushIntervalMs: int(20, 10_000).default(200).describe('Milliseconds between writes of buffered view beacons to the database; a crash loses at most this much'),
   })
   .superRefine((c, ctx) => {
+    const names = c.subprocessors.map((s) => s.name.toLowerCase());
+    names.forEach((n, i) => { if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['subprocessors', i, 'name'], message: `${c.subprocessors[i]!.name} is declared twice` }); });
+    // A region whose storage provider is a subprocessor of another jurisdiction transfers every tenant's media there.
+    for (const [name, region] of Object.entries(c.regions)) {
+      const host = storageHost(region.storage);
+      const provider = host ? subprocessorForHost(c.subprocessors, 'storage', host) : undefined;
+      if (provider && provider.jurisdiction !== region.jurisdiction.toUpperCase() && !provider.transferBasis) {
+        ctx.addIssue({ code: 'custom', path: ['regions', name, 'storage'], message: `stores in ${provider.name} (${provider.jurisdiction}), outside the region's jurisdiction ${region.jurisdiction}; declare the subprocessor's transferBasis (${platformTransferBases.join(', ')}) or store in ${region.jurisdiction}` });
+      }
+    }
     if (!(c.defaultRegion in c.regions)) {
       ctx.addIssue({ code: 'custom', path: ['defaultRegion'], message: `names no configured region (have: ${Object.keys(c.regions).join(', ')})` });
     }
     if (Boolean(c.tlsCertFile) !== Boolean(c.tlsKeyFile)) {
       ctx.addIssue({ code: 'custom', path: ['tlsCertFile'], message: 'tlsCertFile and tlsKeyFile must be given together' });
     }
+    const residency = residencyConfigProblem(c);
+    if (residency) ctx.addIssue({ code: 'custom', path: ['regions'], message: residency });
     if (c.playbackOffload !== 'none') {
       const s3 = Object.entries(c.regions).find(([, r]) => r.storage.driver !== 'fs');
       if (s3) ctx.addIssue({ code: 'custom', path: ['playbackOffload'], message: `${c.playbackOffload} needs filesystem storage, but region ${s3[0]} stores in ${s3[1].storage.driver}; use none` });
@@ -120,6 +179,8 @@ export const envNames: Record<keyof Config, string> = {
   workerRegion: 'HAVEN_WORKER_REGION',
   defaultRegion: 'HAVEN_DEFAULT_REGION',
   regions: 'HAVEN_REGIONS',
+  subprocessors: 'HAVEN_SUBPROCESSORS',
+  controller: 'HAVEN_CONTROLLER',
   loginFailuresPerAccount: 'HAVEN_LOGIN_FAILURES_PER_ACCOUNT',
   loginFailuresPerAddress: 'HAVEN_LOGIN_FAILURES_PER_ADDRESS',
   smtpUrl: 'HAVEN_SMTP_URL',
@@ -139,9 +200,14 @@ export const envNames: Record<keyof Config, string> = {
   analyticsBeaconsPerMinutePerPlayback: 'HAVEN_ANALYTICS_BEACONS_PER_MINUTE_PER_PLAYBACK',
   analyticsBeaconsPerMinutePerAddress: 'HAVEN_ANALYTICS_BEACONS_PER_MINUTE_PER_ADDRESS',
   analyticsFlushIntervalMs: 'HAVEN_ANALYTICS_FLUSH_INTERVAL_MS',
+  offboardingGraceDays: 'HAVEN_OFFBOARDING_GRACE_DAYS',
+  backupSchedule: 'HAVEN_BACKUP_SCHEDULE',
+  backupHourlyRetentionHours: 'HAVEN_BACKUP_HOURLY_RETENTION_HOURS',
+  backupDailyRetentionDays: 'HAVEN_BACKUP_DAILY_RETENTION_DAYS',
+  backupWeeklyRetentionDays: 'HAVEN_BACKUP_WEEKLY_RETENTION_DAYS',
 };
 
-const jsonEnvKeys = new Set<keyof Config>(['regions']);
+const jsonEnvKeys = new Set<keyof Config>(['regions', 'subprocessors', 'controller']);
 
 export class ConfigError extends Error {}
 

@@ -22,6 +22,7 @@ import { createStorage } from './platform/storage/regions.ts';
 import { registerSignedUrlRoute } from './platform/storage/signed-urls.ts';
 import { auditConfiguration, auditMigrated, auditStarted, auditStopping, watchJobFailures } from './modules/audit/foundation.ts';
 import { createModules, type Modules } from './modules/index.ts';
+import { pendingRestore } from './modules/privacy/backup/pgtools.ts';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -116,6 +117,9 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
     const { db, embedded, migrations } = await openPlatformDatabase(config, log, secrets.masterKey, attached);
     cleanups.push(() => embedded?.stop());
     cleanups.push(() => db.close());
+    // A restored database serves nobody until its restore re-applied the erasure ledger (docs/operations.md).
+    const restoring = opts.http || opts.workers ? await pendingRestore(db.ownerPool) : undefined;
+    if (restoring) throw new StartupError(`this database is the target of an unfinished restore of backup ${restoring} (the erasure ledger was not re-applied); drop it and run haven backup restore again`);
 
     const jobs = new JobQueue({ connectionString: db.ownerUrl, log, regions: Object.keys(config.regions), superviseIntervalSeconds: opts.superviseIntervalSeconds, scrubErrorText: (t) => scrubText(t, pseudonymize) });
     await jobs.start();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
-import { configurationDocPath, regionsExample, renderConfigurationDoc } from '../scripts/generate-docs.ts';
+import { configurationDocPath, privacyChapters, privacyDocPath, regionsExample, renderConfigurationDoc, renderPrivacyDoc } from '../scripts/generate-docs.ts';
 import { configSchema, envNames, loadConfig } from '../src/config.ts';
 
 /** The first line where two texts part, for a failure message a person can act on. */
@@ -51,6 +51,34 @@ describe('configuration reference', () => {
       assert.deepEqual(fromFile.regions.ch!.storage, { ...regionsExample.regions.ch.storage, forcePathStyle: true });
       assert.deepEqual(fromEnv.regions, fromFile.regions);
       assert.equal(fromEnv.defaultRegion, fromFile.defaultRegion);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('privacy document', () => {
+  test('docs/privacy.md is what npm run docs renders from docs/privacy/*.md and the data map', () => {
+    const rendered = renderPrivacyDoc();
+    const checkedIn = readFileSync(privacyDocPath, 'utf8');
+    assert.ok(checkedIn === rendered, `docs/privacy.md is out of date (${firstDifference(rendered, checkedIn)}): run \`npm run docs\``);
+  });
+
+  test('chapters come in reading order, others alphabetically after them, each in the table of contents', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'haven-privacy-docs-'));
+    try {
+      for (const [file, title] of [['zeta.md', 'Zeta notes'], ['erasure.md', 'Erasure'], ['alpha.md', 'Alpha notes'], ['dsar.md', 'Data-subject requests']] as const) {
+        writeFileSync(join(dir, file), `# ${title}\n\nText of ${file}.\n\n## A section\n\n\`\`\`sh\n# not a heading\n\`\`\`\n`);
+      }
+      assert.deepEqual(privacyChapters(dir), ['dsar.md', 'erasure.md', 'alpha.md', 'zeta.md']);
+      const doc = renderPrivacyDoc(dir);
+      const at = (text: string) => doc.indexOf(text);
+      assert.ok(at('## Data-subject requests') < at('## Erasure') && at('## Erasure') < at('## Alpha notes') && at('## Alpha notes') < at('## Zeta notes'));
+      assert.ok(at('## Zeta notes') < at('## Data map') && at('## Data map') < at('## Record of processing'));
+      assert.ok(doc.includes('- [Data-subject requests](#data-subject-requests)') && doc.includes('- [Zeta notes](#zeta-notes)'));
+      assert.ok(doc.includes('### A section') && doc.includes('```sh\n# not a heading\n```'), 'headings move one level down, code blocks do not');
+      assert.deepEqual(doc.match(/^# [A-Z].*$/gm), ['# Privacy'], 'one title');
+      assert.ok(doc.includes('| `users` | `email` | `user.contact.email` |'), 'the data map is in it');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -93,7 +93,8 @@ describe('collections', () => {
     const [video] = await insertVideos(haven, org, [{ title: 'Kept' }]);
     await org.owner.post(`/api/v1/collections/${sub}/videos`, { videoIds: [video] });
     const removed = await org.owner.delete(`/api/v1/collections/${top}`);
-    assert.deepEqual(removed.body, { collectionsDeleted: 3 });
+    assert.equal(removed.body.collectionsDeleted, 3);
+    assert.ok(Date.parse(removed.body.purgeAfter) > Date.now(), 'the collections wait in the trash');
     expectError(await org.owner.get(`/api/v1/collections/${sub}`), 404, 'collection_not_found');
     const still = await org.owner.get(`/api/v1/videos/${video}`);
     assert.equal(still.status, 200);
@@ -101,7 +102,7 @@ describe('collections', () => {
 
     await haven.modules.audit.seal(org.tenantId);
     const events = (await org.owner.get(`/api/v1/audit/events?action=collection&targetId=${top}`)).body.items;
-    assert.deepEqual(events.map((e: any) => e.action).sort(), ['collection.create', 'collection.delete']);
-    assert.equal(events.find((e: any) => e.action === 'collection.delete').details.collectionsDeleted, 3);
+    assert.deepEqual(events.map((e: any) => e.action).sort(), ['collection.create', 'collection.trash']);
+    assert.equal(events.find((e: any) => e.action === 'collection.trash').details.collectionsDeleted, 3);
   });
 });

@@ -58,10 +58,28 @@ const fixtures: Record<string, Fixture> = {
   '/api/v1/videos/{id}/playback': id('video'),
   // playback analytics: one video's figures
   '/api/v1/analytics/videos/{id}': id('video'),
+  // privacy offboarding: operators only; anyone else is told the tenant does not exist
+  '/api/v1/platform/tenants/{id}/offboard': id('tenant'),
+  // privacy: the trash (B's video is not in A's trash, whichever state it is in)
+  '/api/v1/trash/{type}/{id}/restore': (b) => ({ type: 'video', id: b.ids.video! }),
+  '/api/v1/trash/{type}/{id}': (b) => ({ type: 'video', id: b.ids.video! }),
+  // privacy: records (B's transfer basis)
+  '/api/v1/privacy/transfers/{id}': id('transferBasis'),
+  // privacy: data-subject requests (B's pending request)
+  '/api/v1/privacy/requests/{id}/export-link': id('privacyRequest'),
+  '/api/v1/privacy/tenant-requests/{id}/approve': id('privacyRequest'),
+  '/api/v1/privacy/tenant-requests/{id}/deny': id('privacyRequest'),
+  '/api/v1/privacy/tenant-requests/{id}/export-link': id('privacyRequest'),
 };
 
 /** Public by design: names a tenant's sign-in buttons, by the tenant's slug. */
-const exempt = new Set<string>(['/api/v1/auth/sso/{tenantSlug}/providers']);
+const exempt = new Set<string>([
+  '/api/v1/auth/sso/{tenantSlug}/providers',
+  // Unauthenticated by design, addressed by a secret rather than by tenant: a
+  // DSAR's id plus the code mailed to the subject, and an export's one-time token.
+  '/api/v1/privacy/public-requests/{id}/verify',
+  '/api/v1/privacy/exports/{token}',
+]);
 
 describe('tenant isolation over every route', () => {
   let haven: TestHaven;
@@ -70,7 +88,12 @@ describe('tenant isolation over every route', () => {
 
   before(async () => {
     // Passkeys are bound to the public origin (an RP ID cannot be an IP address).
-    haven = await startTestHaven({ config: { publicUrl: 'https://haven.test' } });
+    haven = await startTestHaven({
+      config: {
+        publicUrl: 'https://haven.test',
+        subprocessors: [{ name: 'Relay', purpose: 'mail', dataCategories: ['user.contact.email'], location: 'US', jurisdiction: 'US', features: ['email'], hosts: [] }],
+      },
+    });
     await haven.modules.setup({ tenantName: 'Tenant A', adminEmail: 'owner@a.test', adminPassword: PASSWORD });
     await haven.modules.setup({ tenantName: 'Tenant B', adminEmail: 'owner@b.test', adminPassword: PASSWORD });
     a = new ApiClient(haven.url);
@@ -81,9 +104,12 @@ describe('tenant isolation over every route', () => {
     b.ids.session = (await b.api.get('/api/v1/account/sessions')).body.items[0].id;
     b.ids.token = (await b.api.post('/api/v1/account/tokens', { name: 'b', scopes: ['users:read'] })).body.id;
     b.ids.ssoProvider = (await b.api.post('/api/v1/sso/providers', { name: 'B', preset: 'google', clientId: 'b', clientSecret: 'b-secret' })).body.id;
+    b.ids.transferBasis = (await b.api.post('/api/v1/privacy/transfers', { subprocessor: 'Relay', basis: 'scc' })).body.id;
+    b.ids.privacyRequest = (await b.api.post('/api/v1/privacy/tenant-requests', { email: 'subject@b.test', type: 'rectification' })).body.id;
     b.ids.invitation = (await b.api.post('/api/v1/invitations', { email: 'invitee@b.test', role: 'viewer' })).body.id;
     b.ids.consentDocument = (await b.api.post('/api/v1/consent/documents', { kind: 'terms', title: 'B terms', body: 'B only.' })).body.id;
     await b.api.signIn('owner@b.test', PASSWORD);
+    b.ids.tenant = (await b.api.get('/api/v1/tenant')).body.id;
     await createLibraryFixtures(haven, b);
     await createMediaFixtures(b);
     // Last: with a passkey, B's password sign-in would need it as a second factor.
@@ -143,6 +169,7 @@ function bodyFor(path: string): unknown {
   if (path === '/api/v1/collections/{id}/videos') return { videoIds: ['00000000-0000-4000-8000-000000000000'] };
   if (path === '/api/v1/videos/{id}/access') return { audiences: [{ type: 'public' }] };
   if (path === '/api/v1/videos/{id}/unlock') return { password: 'a guess at it' };
+  if (path === '/api/v1/privacy/tenant-requests/{id}/deny') return { reason: 'not yours' };
   return {};
 }
 

@@ -6,9 +6,14 @@ import { createPseudonymizer } from '../platform/crypto/pseudonym.ts';
 import { prepareDataDir } from '../platform/datadir.ts';
 import { createLogger } from '../platform/log.ts';
 import { auditCommand } from './audit-command.ts';
+import { backupCommand } from './backup-command.ts';
+import { dsarCommand } from './dsar-command.ts';
 import { jobsCommand } from './jobs-command.ts';
+import { privacyCommand } from './privacy-command.ts';
 import { tenantCommand } from './tenant-command.ts';
 import { userCommand } from './user-command.ts';
+import { residencyCommand } from './residency-command.ts';
+import { withOffboarding } from './offboard-command.ts';
 import { required, UsageError } from './usage.ts';
 import { config, quietLog, withHaven } from './with-haven.ts';
 
@@ -117,8 +122,12 @@ export const commands: Record<string, Command> = {
 
 commands.jobs = jobsCommand;
 commands.audit = auditCommand;
+commands.backup = backupCommand;
+commands.dsar = dsarCommand;
 commands.user = userCommand;
-commands.tenant = tenantCommand;
+commands.tenant = withOffboarding(tenantCommand);
+commands.privacy = privacyCommand;
+commands.residency = residencyCommand;
 
 export async function runCommand(name: string, values: Values, positionals: string[]): Promise<number> {
   return commands[name]!.run(values, positionals);

@@ -12,6 +12,7 @@ import { createIdentityModule, type IdentityModule } from './identity/index.ts';
 import { createLibraryModule, emitVideoEvent, type LibraryModule } from './library/index.ts';
 import { createMediaModule, type MediaModule } from './media/index.ts';
 import { createPlaybackModule, type PlaybackModule } from './playback/index.ts';
+import { createPrivacyModule, type PrivacyModule } from './privacy/index.ts';
 import type { Tenant, TenantService } from './identity/tenants.ts';
 import { addMember } from './identity/users.ts';
 import { systemContext } from './identity/actor.ts';
@@ -25,6 +26,7 @@ export interface Modules {
   library: LibraryModule;
   media: MediaModule;
   playback: PlaybackModule;
+  privacy: PrivacyModule;
   /** haven setup: a tenant and its first owner, in one transaction. */
   setup(input: SetupInput): Promise<{ tenant: Tenant; adminEmail: string }>;
   registerRoutes(app: HttpServer): Promise<void>;
@@ -43,6 +45,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
   const media = createMediaModule(platform, { audit, tenants, videoEvents: emitVideoEvent });
   library.views.extend(media.viewExtension);
   const playback = createPlaybackModule(platform, { audit, identity, library });
+  const privacy = createPrivacyModule(platform, { audit, identity, library, media, playback });
 
   return {
     audit,
@@ -51,6 +54,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
     library,
     media,
     playback,
+    privacy,
     async setup(input) {
       const tenant = await tenants.create({ name: input.tenantName, slug: input.slug, region: input.region }, async (tx, t) => {
         const { userId } = await addMember(tx, t.id, { email: input.adminEmail, password: input.adminPassword, role: 'owner', emailVerified: true });
@@ -64,6 +68,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
       await library.registerRoutes(app);
       await media.registerRoutes(app);
       await playback.registerRoutes(app);
+      await privacy.registerRoutes(app);
     },
     async startWorkers(concurrency, region) {
       void concurrency; void region;
@@ -72,6 +77,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
       await library.startWorkers(concurrency);
       await media.startWorkers(concurrency, region);
       await playback.startWorkers();
+      await privacy.startWorkers();
     },
     async onStarted() {
       await platform.jobs.register(sweepRateLimitsJob);
@@ -81,6 +87,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
       await library.onStarted();
       await media.onStarted();
       await playback.onStarted();
+      await privacy.onStarted();
     },
     async close() {
       media.close();

@@ -38,7 +38,7 @@ export async function startTestHaven(opts: TestHavenOptions = {}): Promise<TestH
   const logs: string[] = [];
   const config = loadConfig(
     { HAVEN_ENV: 'test', HAVEN_LOG_LEVEL: 'info', ...opts.env, HAVEN_CONFIG: '' },
-    { dataDir, port: 0, databaseUrl: database.url, ...opts.config },
+    { dataDir, port: 0, databaseUrl: database.url, backupSchedule: 'off', ...opts.config },
   );
   const haven = await startHaven(config, {
     workers: true,

@@ -12,8 +12,8 @@ function personal(category: string, subject: string, purpose: string, legalBasis
   return { personal: true, category, subject, purpose, legalBasis, retention, erasure, ...(retainBasis ? { retainBasis } : {}) };
 }
 
-const profile = (category: string, erasure: ErasureAction = 'delete') =>
-  personal(category, 'id', 'the person\'s account: signing in, being named to colleagues, mail', account, 'while the account exists', erasure);
+const profile = (category: string, erasure: ErasureAction = 'delete', subject = 'id') =>
+  personal(category, subject, 'the person\'s account: signing in, being named to colleagues, mail', account, 'while the account exists', erasure);
 const credential = (category: string, subject = 'user_id') =>
   personal(category, subject, 'authentication', security, 'while the account exists; replaced on change', 'delete');
 const sessionData = (category: string) =>
@@ -22,8 +22,15 @@ const consentEvidence = (category: string) =>
   personal(category, 'user_id', 'proof of consent and acceptance of terms', 'GDPR Art. 7(1) (demonstrating consent) and Art. 6(1)(c)', 'for as long as the processing it covers, then with the account', 'retain',
     'Art. 7(1) requires the controller to be able to demonstrate consent; the record is kept, linked to an erasure pseudonym, for the limitation period.');
 
+const trashedBy = (what: string) =>
+  personal('user.unique_id', 'deleted_by', `knowing who removed ${what}, so it can be restored within the trash window and the deletion answered for`, security, 'until the row is purged from the trash', 'null');
+
 export const datamap: DataMap = {
-  tenants: { id: no, slug: no, name: no, region: no, status: no, created_at: no, security_level: no, settings: no },
+  tenants: {
+    id: no, slug: no, name: no, region: no, status: no, created_at: no, security_level: no, settings: no,
+    // the trash (privacy, migration 0016): a platform operator deleted the tenant
+    deleted_at: no, deleted_by: trashedBy('the tenant'), purge_after: no, purge_started_at: no, purged_at: no,
+  },
   tenant_keys: { tenant_id: no, version: no, wrapped_key: no, created_at: no, destroyed_at: no },
   users: {
     id: profile('user.unique_id'),
@@ -46,7 +53,10 @@ export const datamap: DataMap = {
     created_at: no,
     updated_at: no,
   },
-  memberships: { tenant_id: no, user_id: profile('user.unique_id'), role: no, status: no, created_at: no },
+  memberships: {
+    tenant_id: no, user_id: profile('user.unique_id', 'delete', 'user_id'), role: no, status: no, created_at: no,
+    deleted_at: no, deleted_by: trashedBy('a person from the organization'), purge_after: no, purge_started_at: no,
+  },
   sessions: {
     id: no,
     token_hash: no,
@@ -85,7 +95,7 @@ export const datamap: DataMap = {
     id: no, tenant_id: no,
     email: personal('user.contact.email', 'email', 'inviting a person to the organization', account, 'until accepted, revoked or 7 days after expiry', 'delete'),
     email_normalized: personal('user.contact.email', 'email', 'inviting a person to the organization', account, 'until accepted, revoked or 7 days after expiry', 'delete'),
-    role: no, language: no, invited_by: profile('user.unique_id', 'null'), token_hash: no, expires_at: no, accepted_at: no, revoked_at: no, created_at: no,
+    role: no, language: no, invited_by: profile('user.unique_id', 'null', 'invited_by'), token_hash: no, expires_at: no, accepted_at: no, revoked_at: no, created_at: no,
   },
   email_verifications: {
     token_hash: no, user_id: credential('user.unique_id'), email_normalized: credential('user.contact.email'),

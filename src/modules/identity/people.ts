@@ -3,7 +3,8 @@
 // change ends the person's sessions so new rights take effect at once.
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { RequestContext, TenantRole } from './actor.ts';
+import { actorUserId, type RequestContext, type TenantRole } from './actor.ts';
+import { hideTrash, seeTrash, trashColumns, trashWindow } from '../privacy/trash/mark.ts';
 import { authorize, roleAtLeast } from './access.ts';
 import type { AccessService } from './access-service.ts';
 import type { AuditPort } from './audit-port.ts';
@@ -116,9 +117,16 @@ export function createPeopleService(platform: Platform, audit: AuditPort, access
         if (!before) throw notFound('user');
         assertMayAssign(ctx, before.role, before.role);
         if (before.role === 'owner') await assertAnotherOwner(tx, ctx.tenantId, userId);
-        await tx.deleteFrom('memberships').where('tenant_id', '=', ctx.tenantId).where('user_id', '=', userId).execute();
-        await endTenantSessions(tx, ctx.tenantId, userId, 'removed');
-        await audit.record(tx, ctx, { action: 'user.remove', target: { type: 'user', id: userId }, details: { role: before.role } });
+        // To the trash: the membership is hidden at once (people lists, sign-in, API tokens) and restorable until purgeAfter.
+        const window = await trashWindow(tx, ctx.tenantId, platform.clock.now());
+        await seeTrash(tx);
+        await tx.updateTable('memberships').set(trashColumns(window, actorUserId(ctx.actor))).where('tenant_id', '=', ctx.tenantId).where('user_id', '=', userId).execute();
+        await hideTrash(tx);
+        const sessionsEnded = await endTenantSessions(tx, ctx.tenantId, userId, 'removed');
+        await audit.record(tx, ctx, {
+          action: 'user.trash', target: { type: 'user', id: userId },
+          details: { role: before.role, sessionsEnded, purgeAfter: window.purgeAfter.toISOString() },
+        });
       });
     },
 

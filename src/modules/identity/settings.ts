@@ -8,6 +8,8 @@ export const tenantSettingsSchema = z.object({
   allowedEmailDomains: z.array(domain).max(50).default([]).describe('When set, only these email domains may be members'),
   sessionIdleMinutes: z.number().int().min(5).max(7 * 24 * 60).default(60),
   sessionAbsoluteHours: z.number().int().min(1).max(30 * 24).default(12),
+  trashRetentionDays: z.number().int().min(1, 'the trash keeps things at least 1 day').max(365, 'the trash keeps things at most 365 days').default(30)
+    .describe('Days a deleted video, collection or person stays in the trash (restorable) before it is purged'),
 });
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
 
@@ -24,4 +26,5 @@ export const tenantSettingsPatchSchema = z.object({
   allowedEmailDomains: tenantSettingsSchema.shape.allowedEmailDomains.unwrap().optional(),
   sessionIdleMinutes: tenantSettingsSchema.shape.sessionIdleMinutes.unwrap().optional(),
   sessionAbsoluteHours: tenantSettingsSchema.shape.sessionAbsoluteHours.unwrap().optional(),
+  trashRetentionDays: tenantSettingsSchema.shape.trashRetentionDays.unwrap().optional(),
 }).strict();

@@ -11,6 +11,7 @@ import type { AuditService } from '../audit/service.ts';
 import type { RequestContext } from '../identity/actor.ts';
 import { actorUserId } from '../identity/actor.ts';
 import { authorize } from '../identity/access.ts';
+import { seeTrash, trashColumns, trashWindow } from '../privacy/trash/mark.ts';
 
 export const MAX_DEPTH = 20;
 export const MAX_VIDEOS_PER_CALL = 500;
@@ -165,19 +166,32 @@ export function createCollectionService(platform: Platform, audit: AuditService)
       });
     },
 
-    /** Deletes the collection and its subcollections; returns how many collections went. */
-    async remove(ctx: RequestContext, id: string): Promise<number> {
+    /**
+     * Deletes the collection and its subcollections: they go to the trash
+     * together (restorable until purgeAfter); the videos stay in the library.
+     * Returns how many collections went.
+     */
+    async remove(ctx: RequestContext, id: string): Promise<{ collectionsDeleted: number; purgeAfter: Date }> {
       authorize(ctx, 'videos:write');
       return db.withTenant(ctx.tenantId, async (tx) => {
         await lockTree(tx, ctx.tenantId);
         const before = await requireCollection(tx, ctx.tenantId, id);
         const { ids } = await heightOf(tx, id);
-        await tx.deleteFrom('collections').where('tenant_id', '=', ctx.tenantId).where('id', '=', id).execute();
+        const window = await trashWindow(tx, ctx.tenantId, platform.clock.now());
+        await seeTrash(tx);
+        const marked = trashColumns(window, actorUserId(ctx.actor));
+        await tx.updateTable('collections').set(marked).where('tenant_id', '=', ctx.tenantId).where('id', '=', id).execute();
+        // Subfolders go with it and come back with it; ones already in the trash keep their own deletion.
+        const below = ids.filter((c) => c !== id);
+        if (below.length) {
+          await tx.updateTable('collections').set({ ...marked, trashed_with: id })
+            .where('tenant_id', '=', ctx.tenantId).where('id', 'in', below).where('deleted_at', 'is', null).execute();
+        }
         await audit.record(tx, ctx, {
-          action: 'collection.delete', target: { type: 'collection', id }, diff: { before: audited(before), after: null }, personal: ['name', 'description'],
-          details: { collectionsDeleted: ids.length },
+          action: 'collection.trash', target: { type: 'collection', id }, diff: { before: audited(before), after: null }, personal: ['name', 'description'],
+          details: { collectionsDeleted: ids.length, purgeAfter: window.purgeAfter.toISOString() },
         });
-        return ids.length;
+        return { collectionsDeleted: ids.length, purgeAfter: window.purgeAfter };
       });
     },
 

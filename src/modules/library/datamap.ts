@@ -29,6 +29,8 @@ export const datamap: DataMap = {
     current_version: no, search: derived, captions_search: derived, title_sort: sortKey, duration_sort: no,
     // added by the media pipeline (migration 0008); the HLS key is crypto-shredded like the data key
     hls_key_wrapped: media, stored_bytes: no, assets: no,
+    // the trash (privacy, migration 0016)
+    deleted_at: no, deleted_by: actor('deleted_by', 'knowing who deleted a video, so it can be restored and the deletion answered for'), purge_after: no, purge_started_at: no,
   },
   renditions: {
     video_id: no, tenant_id: no, name: no, kind: no, width: no, height: no, bandwidth: no, codecs: no, playlist_key: no,
@@ -36,7 +38,7 @@ export const datamap: DataMap = {
     bytes: no, average_bandwidth: no, frame_rate: no, duration_ms: no,
   },
   uploads: {
-    id: no, tenant_id: no, video_id: no, user_id: uploader, size_bytes: no, received_bytes: no, created_at: no, expires_at: no, completed_at: no,
+    id: no, tenant_id: no, video_id: no, user_id: { ...uploader, subject: 'user_id' }, size_bytes: no, received_bytes: no, created_at: no, expires_at: no, completed_at: no,
     lock_token: no, lock_expires_at: no,
   },
   // 0008_media: operator-set limits and pipeline leases; nothing about people.
@@ -48,6 +50,7 @@ export const datamap: DataMap = {
   collections: {
     id: no, tenant_id: no, parent_id: no, name: no, description: no,
     created_by: actor('created_by', 'knowing who created a folder of the organization\'s library'), created_at: no, updated_at: no,
+    deleted_at: no, deleted_by: actor('deleted_by', 'knowing who deleted a folder, so it can be restored and the deletion answered for'), purge_after: no, purge_started_at: no, trashed_with: no,
   },
   collection_videos: { collection_id: no, video_id: no, tenant_id: no, added_at: no },
   video_attachments: {
@@ -68,7 +71,7 @@ export const datamap: DataMap = {
   },
   webhook_events: {
     id: no, tenant_id: no, type: no,
-    body: { personal: true, category: 'user.content.self_image', subject: 'videos.owner_id (through data.videoId)', purpose: 'telling the organization\'s integrations about its videos (GDPR Art. 28, on its instructions)', legalBasis: basis, retention: webhookRetention, erasure: 'delete' },
+    body: { personal: true, category: 'user.content.self_image', subject: 'videos.owner_id (through body.data.videoId)', purpose: 'telling the organization\'s integrations about its videos (GDPR Art. 28, on its instructions)', legalBasis: basis, retention: webhookRetention, erasure: 'delete' },
     created_at: no,
   },
   webhook_deliveries: {

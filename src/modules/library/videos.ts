@@ -9,6 +9,8 @@ import type { Platform } from '../../platform/platform.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { RequestContext } from '../identity/actor.ts';
 import { authorize } from '../identity/access.ts';
+import { actorUserId } from '../identity/actor.ts';
+import { seeTrash, trashColumns, trashWindow } from '../privacy/trash/mark.ts';
 import { type CursorCodec, searchDigest } from './cursor.ts';
 import { applyValueChange, type CustomFieldValues } from './custom-field-values.ts';
 import { definitionsOf } from './custom-fields.ts';
@@ -17,6 +19,7 @@ import { type SearchParams, searchWords } from './search-params.ts';
 import { type Facets, searchFacets, searchVideos, textQuery, type VideoFilter } from './search-store.ts';
 import { tagListInput, tagSet } from './tags.ts';
 import { publishStates, type VideoRow, type VideoView, type VideoViews, videoViewColumns } from './view.ts';
+import { emitVideoEvent } from './webhooks/events.ts';
 
 export const languageTag = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, 'language must be a language tag such as en, sv or de-CH');
 
@@ -141,6 +144,27 @@ export function createVideoService(deps: { platform: Platform; audit: AuditServi
           personal: personalFields,
         });
         return (await views.render(tx, ctx.tenantId, [after]))[0]!;
+      });
+    },
+
+    /**
+     * Deletes a video: it goes to the trash, invisible to search, get and
+     * playback at once, restorable until purgeAfter (the tenant's trash
+     * window); the hourly purge then removes its objects and keys.
+     */
+    async trash(ctx: RequestContext, videoId: string): Promise<{ id: string; deletedAt: Date; purgeAfter: Date }> {
+      authorize(ctx, 'videos:write');
+      return db.withTenant(ctx.tenantId, async (tx) => {
+        const before = await requireVideo(tx, ctx.tenantId, videoId, true);
+        const window = await trashWindow(tx, ctx.tenantId, clock.now());
+        await seeTrash(tx);
+        await tx.updateTable('videos').set(trashColumns(window, actorUserId(ctx.actor))).where('tenant_id', '=', ctx.tenantId).where('id', '=', videoId).execute();
+        await audit.record(tx, ctx, {
+          action: 'video.trash', target: { type: 'video', id: videoId },
+          details: { status: before.status, purgeAfter: window.purgeAfter.toISOString(), retentionDays: window.retentionDays },
+        });
+        await emitVideoEvent(tx, ctx.tenantId, 'video.deleted', { videoId, purgeAfter: window.purgeAfter.toISOString() });
+        return { id: videoId, deletedAt: window.deletedAt, purgeAfter: window.purgeAfter };
       });
     },
   };

@@ -111,10 +111,12 @@ export function createVideoViews(): VideoViews {
       if (rows.length === 0) return [];
       const ids = rows.map((r) => r.id);
       const memberships = await tx
-        .selectFrom('collection_videos')
-        .select(['video_id', 'collection_id'])
-        .where('video_id', 'in', ids)
-        .orderBy('added_at')
+        .selectFrom('collection_videos as cv')
+        // Through collections, whose row policy hides those in the trash.
+        .innerJoin('collections as c', 'c.id', 'cv.collection_id')
+        .select(['cv.video_id', 'cv.collection_id'])
+        .where('cv.video_id', 'in', ids)
+        .orderBy('cv.added_at')
         .execute();
       const collections = new Map<string, string[]>();
       for (const m of memberships) collections.set(m.video_id, [...(collections.get(m.video_id) ?? []), m.collection_id]);

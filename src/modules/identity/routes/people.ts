@@ -28,7 +28,7 @@ export function registerPeopleRoutes(app: HttpServer, people: PeopleService): vo
     schema: { tags: ['users'], summary: 'Change a person\'s role or status', params: idParam, body: z.object({ role: z.enum(roles).optional(), status: z.enum(['active', 'disabled']).optional() }).strict(), response: { 200: member, ...errorResponses } },
   }, async (req) => people.update(req.ctx, req.params.id, req.body));
 
-  app.delete('/api/v1/users/:id', { schema: { tags: ['users'], summary: 'Remove a person from this organization', params: idParam, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
+  app.delete('/api/v1/users/:id', { schema: { tags: ['users'], summary: 'Remove a person from this organization: to the trash (signed out at once, restorable by an admin until the trash window ends)', params: idParam, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
     await people.remove(req.ctx, req.params.id);
     return reply.status(204).send(null);
   });

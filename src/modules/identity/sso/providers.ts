@@ -10,6 +10,7 @@ import type { RequestContext } from '../actor.ts';
 import { authorize } from '../access.ts';
 import type { AuditPort } from '../audit-port.ts';
 import { tenantSettingsSchema } from '../settings.ts';
+import { assertTransferAllowed } from '../../privacy/records/transfers.ts';
 import { directoryIdOf, issuerFor, presets, type Preset } from './presets.ts';
 import { countIdentities, deleteProvider, insertProvider, listProviders, type ProviderChange, providerById, type RoleMapping, type SsoProviderRow, ssoRoles, type SsoRole, updateProvider } from './store.ts';
 
@@ -115,6 +116,8 @@ export function createSsoProviderAdmin(platform: Platform, audit: AuditPort) {
       const id = randomUUID();
       try {
         return await db.withTenant(ctx.tenantId, async (tx) => {
+          // An IdP that is a subprocessor outside the tenant's jurisdiction needs a transfer basis (privacy records).
+          if (input.enabled) await assertTransferAllowed(tx, config, ctx.tenantId, 'sso', { host: new URL(issuer).hostname });
           const row = await insertProvider(tx, {
             id, tenant_id: ctx.tenantId, name: input.name, preset: input.preset, issuer, client_id: input.clientId,
             client_secret_sealed: await keyring.sealForTenant(tx, ctx.tenantId, Buffer.from(input.clientSecret), secretPurpose(id)),
@@ -144,6 +147,9 @@ export function createSsoProviderAdmin(platform: Platform, audit: AuditPort) {
           if (change.defaultRole !== undefined) set.default_role = change.defaultRole;
           if (change.roleMapping !== undefined) set.role_mapping = change.roleMapping;
           if (change.enabled !== undefined) set.enabled = change.enabled;
+          if ((set.enabled ?? before.enabled) && (set.issuer !== undefined || set.enabled === true)) {
+            await assertTransferAllowed(tx, config, ctx.tenantId, 'sso', { host: new URL(set.issuer ?? before.issuer).hostname });
+          }
           const after = await updateProvider(tx, ctx.tenantId, id, set, clock.now());
           await audit.record(tx, ctx, {
             action: 'sso.provider.update',

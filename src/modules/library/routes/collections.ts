@@ -29,8 +29,11 @@ export function registerCollectionRoutes(app: HttpServer, collections: Collectio
   }, async (req) => collections.update(req.ctx, req.params.id, req.body));
 
   app.delete('/api/v1/collections/:id', {
-    schema: { tags: ['collections'], summary: 'Delete a collection and its subcollections (the videos stay)', params: idParam, response: { 200: z.object({ collectionsDeleted: z.number() }), ...errorResponses } },
-  }, async (req) => ({ collectionsDeleted: await collections.remove(req.ctx, req.params.id) }));
+    schema: {
+      tags: ['collections'], summary: 'Delete a collection and its subcollections: to the trash, restorable until purgeAfter (the videos stay)', params: idParam,
+      response: { 200: z.object({ collectionsDeleted: z.number(), purgeAfter: z.date() }), ...errorResponses },
+    },
+  }, async (req) => collections.remove(req.ctx, req.params.id));
 
   app.post('/api/v1/collections/:id/videos', {
     schema: {

@@ -1,5 +1,5 @@
 // The library's video endpoints: list and search, one video, metadata edits,
-// and the history of replaced sources.
+// deletion (to the trash), and the history of replaced sources.
 import { z } from 'zod';
 import type { HttpServer } from '../../../platform/http/server.ts';
 import { errorResponses, idParam } from '../../../platform/http/schemas.ts';
@@ -51,6 +51,15 @@ export function registerVideoRoutes(app: HttpServer, deps: { videos: VideoServic
       response: { 200: video, ...errorResponses },
     },
   }, async (req) => videos.update(req.ctx, req.params.id, req.body));
+
+  app.delete('/api/v1/videos/:id', {
+    schema: {
+      tags: ['videos'],
+      summary: 'Delete a video: it moves to the trash (restorable by an admin until purgeAfter), then is purged with its media and keys',
+      params: idParam,
+      response: { 200: z.object({ id: z.uuid(), deletedAt: z.date(), purgeAfter: z.date() }), ...errorResponses },
+    },
+  }, async (req) => videos.trash(req.ctx, req.params.id));
 
   app.get('/api/v1/videos/:id/versions', {
     schema: {

@@ -51,7 +51,14 @@ export function createPlaybackAccess(deps: AccessDeps): PlaybackAccess {
 
   return {
     async decide(videoId, viewer) {
-      const video = UUID.test(videoId) ? await db.withPlatform((tx) => store.videoWithPolicy(tx, videoId)) : undefined;
+      // A video in the trash is hidden by row-level security (migration 0016); a video of a tenant in the trash is refused here.
+      const video = UUID.test(videoId)
+        ? await db.withPlatform(async (tx) => {
+          const found = await store.videoWithPolicy(tx, videoId);
+          const tenant = found && await tx.selectFrom('tenants').select('deleted_at').where('id', '=', found.tenant_id).executeTakeFirst();
+          return tenant && !tenant.deleted_at ? found : undefined;
+        })
+        : undefined;
       if (!video) return { allowed: false, status: 404, code: 'video_not_found', message: 'No video with that id exists.' };
       const tenantId = video.tenant_id;
       const policy = storedPolicy(video.policy);
@@ -126,7 +133,8 @@ export function createPlaybackAccess(deps: AccessDeps): PlaybackAccess {
       const video = await db.withPlatform((tx) => store.videoWithPolicy(tx, videoId));
       if (!video) return ["'none'"];
       const policy = storedPolicy(video.policy);
-      if (policy.conditions.referrers) return policy.conditions.referrers.map((r) => `https://${r}`);
+      // Scheme-less host sources: the site on any port, over Haven's own scheme (or https when Haven is on http).
+      if (policy.conditions.referrers) return policy.conditions.referrers.map((r) => `${r}:*`);
       return policy.audiences.some((a) => a.type === 'public' || a.type === 'link') ? ['*'] : ["'self'"];
     },
   };
