@@ -201,6 +201,18 @@ describe('playback analytics', () => {
     assert.equal(s.viewer_user_id, null);
   });
 
+  test('a member whose processing is restricted (GDPR Art. 18) is not tracked; lifting it resumes tracking', async () => {
+    const userId = randomUUID();
+    await haven.platform.db.withTenant(org.tenantId, (tx) => sql`insert into privacy_restrictions (tenant_id, subject_kind, subject_id) values (${org.tenantId}, 'user', ${userId})`.execute(tx));
+    const restricted = issue(video, org, { kind: 'member', id: userId, sessionId: randomUUID() });
+    assert.equal((await beacon(restricted, [{ type: 'start', position: 0, watched: 0 }])).status, 204);
+    assert.equal(await session(restricted.playbackId), undefined, 'no session for a restricted viewer');
+    await haven.platform.db.withTenant(org.tenantId, (tx) => sql`update privacy_restrictions set lifted_at = now() where subject_id = ${userId}`.execute(tx));
+    const lifted = issue(video, org, { kind: 'member', id: userId, sessionId: randomUUID() });
+    await beacon(lifted, [{ type: 'start', position: 0, watched: 0 }]);
+    assert.equal((await session(lifted.playbackId))!.viewer_user_id, userId);
+  });
+
   test('what the player sends is taken with caps: a 20-minute stall counts 10, a zero screen is not kept', async () => {
     const t = issue();
     const res = await beacon(t, [{ type: 'start', position: 0, watched: 0, at: 1234 }, { type: 'rebuffer', position: 1, watched: 1, durationMs: 20 * 60_000 }], {}, { screen: { width: 0, height: 0 } });

@@ -17,6 +17,7 @@ import type { VisitorHasher } from './salts.ts';
 import { dayOf } from './salts.ts';
 import type { AnalyticsSettings } from './settings.ts';
 import { type Device, ipForPolicy } from './viewer.ts';
+import { withoutRestricted } from './restrictions.ts';
 
 export const MAX_BEACON_BYTES = 16 * 1024;
 export const FLUSH_INTERVAL_MS = 200;
@@ -188,7 +189,8 @@ export function createIngest(deps: IngestDeps) {
       const views = anon.get(tenantId);
       try {
         await db.withTenant(tenantId, async (tx) => {
-          if (list.length) await upsertSessions(tx, tenantId, list);
+          const tracked = list.length ? await withoutRestricted(tx, tenantId, list) : list;
+          if (tracked.length) await upsertSessions(tx, tenantId, tracked);
           if (views?.size) await addAnonymousViews(tx, tenantId, views);
         });
       } catch (err) {
