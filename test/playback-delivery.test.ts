@@ -281,7 +281,7 @@ describe('playback delivery', () => {
     assert.equal(forged.headers.get('x-accel-redirect'), null);
     await forged.arrayBuffer();
 
-    assert.throws(() => loadConfig({ HAVEN_CONFIG: '', HAVEN_PLAYBACK_OFFLOAD: 'x-sendfile', HAVEN_REGIONS: JSON.stringify({ default: { jurisdiction: 'EU', storage: { driver: 's3', bucket: 'media' } } }) }),
+    assert.throws(() => loadConfig({ HAVEN_CONFIG: '', HAVEN_PLAYBACK_OFFLOAD: 'x-sendfile', HAVEN_REGIONS: JSON.stringify({ default: { jurisdiction: 'EU', storage: { driver: 's3', bucket: 'media', endpoint: 'https://s3.eu.example', jurisdiction: 'EU' } } }) }),
       (err: Error) => err instanceof ConfigError && /playbackOffload.*filesystem storage/.test(err.message));
   });
 });
