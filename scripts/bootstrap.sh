@@ -23,3 +23,12 @@ if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; 
     exit 2
   fi
 fi
+
+# The web app (web/dist): rebuilt when its sources, config or the lockfile changed since the last build.
+web_stamp=web/dist/.haven-web-sha256
+web_want=$( (sha256sum package-lock.json; find web/index.html web/vite.config.ts web/tsconfig.json web/src web/public -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -d' ' -f1)
+if [ ! -f web/dist/index.html ] || [ ! -f "$web_stamp" ] || [ "$(cat "$web_stamp")" != "$web_want" ]; then
+  echo "haven: building the web app (vite build web)…" >&2
+  node_modules/.bin/node node_modules/vite/bin/vite.js build web --logLevel error >&2
+  echo "$web_want" > "$web_stamp"
+fi

@@ -13,6 +13,7 @@ import { type MigrationReport, migrateToLatest } from './platform/db/migrate.ts'
 import { registerHealthRoutes } from './platform/http/health.ts';
 import { createMetrics } from './platform/http/metrics.ts';
 import { buildHttpServer, type HttpServer } from './platform/http/server.ts';
+import { registerWebApp } from './platform/http/web-app.ts';
 import { JobQueue } from './platform/jobs.ts';
 import { createLogger, type Logger } from './platform/log.ts';
 import { createMailer } from './platform/mail.ts';
@@ -37,6 +38,8 @@ export interface HavenOptions {
   superviseIntervalSeconds?: number;
   /** Tests: add routes before the server starts listening. */
   beforeListen?: (app: HttpServer) => Promise<void>;
+  /** Tests: serve the web app from this build instead of web/dist. */
+  webDistDir?: string;
   /** CLI commands: use the embedded database of a Haven already serving this data dir. */
   attach?: boolean;
 }
@@ -173,6 +176,7 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
       registerHealthRoutes(app, { database: () => db.ping(), storage: () => platform.storage.ping(), queue: () => jobs.ping() });
       registerSignedUrlRoute(app, platform.storage, secrets.signingKey, () => platform.clock.now());
       await modules.registerRoutes(app);
+      registerWebApp(app, { log, distDir: opts.webDistDir });
       await opts.beforeListen?.(app);
       // Close HTTP first on shutdown: in-flight requests finish before the pools go.
       cleanups.push(() => app!.close());

@@ -202,7 +202,7 @@ describe('playback delivery', () => {
     assert.equal(ok.status, 200);
     await ok.text();
 
-    for (const path of [`/play/${good}/../../etc/passwd`, `/play/${good}/240p/seg-1.m4s`, `/play/${good}/240P/index.m3u8`, `/play/${good}/240p/original.hvn`, '/play/not-a-token/master.m3u8', `/play/v/${videoId}/240p/init.mp4`]) {
+    for (const path of [`/play/${good}/%2e%2e%2f%2e%2e%2fetc%2fpasswd`, `/play/${good}/..%2f..%2fetc%2fpasswd`, `/play/${good}/240p/seg-1.m4s`, `/play/${good}/240P/index.m3u8`, `/play/${good}/240p/original.hvn`, '/play/not-a-token/master.m3u8', `/play/v/${videoId}/240p/init.mp4`]) {
       const res = await get(path);
       assert.ok(res.status === 404 || res.status === 400, `${path}: ${res.status}`);
       await res.arrayBuffer();

@@ -8,6 +8,7 @@ import type { AuditService } from '../audit/service.ts';
 import type { IdentityModule } from '../identity/index.ts';
 import type { LibraryModule } from '../library/index.ts';
 import { createAccessPart } from './access/index.ts';
+import { registerPublicListingRoutes } from './access/public-listing.ts';
 import { createPlaybackDelivery } from './delivery/index.ts';
 import { createAnalytics } from './analytics/index.ts';
 import { createPlayer } from './player/index.ts';
@@ -44,6 +45,7 @@ export function createPlaybackModule(platform: Platform, deps: PlaybackDeps) {
       void app;
       // --- routes: access ---
       accessPart.registerRoutes(app);
+      registerPublicListingRoutes(app, platform);
       // --- routes: delivery ---
       delivery.registerRoutes(app);
       // --- routes: player ---

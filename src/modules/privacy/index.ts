@@ -21,6 +21,7 @@ import { createOffboardingPart } from './offboarding/index.ts';
 import { createTrashPart } from './trash/index.ts';
 import { createRecordsService, registerRecordsRoutes } from './records/index.ts';
 import { createBackupService } from './backup/service.ts';
+import { registerBackupRoutes } from './backup/routes.ts';
 
 export interface PrivacyDeps {
   audit: AuditService;
@@ -78,6 +79,7 @@ export function createPrivacyModule(platform: Platform, deps: PrivacyDeps) {
       // --- routes: trash ---
       trash.registerRoutes(app);
       // --- routes: backup ---
+      registerBackupRoutes(app, backup, platform.config);
       // --- routes: residency & offboarding ---
       offboarding.registerRoutes(app);
     },

@@ -1,0 +1,119 @@
+// The UI's languages: every string goes through t(key, vars). The language is
+// the signed-in person's preferred one (the session provider sets it), else
+// one chosen here before signing in, else the browser's among en/sv/fi/de.
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import type { ApiError } from '../api/client.ts';
+import { features } from '../features/index.ts';
+import { type Language, languages, type Messages } from '../features/types.ts';
+import { shellMessages } from '../features/shell/messages.ts';
+
+export { languages, type Language };
+
+const STORAGE_KEY = 'haven.language';
+
+/** Every feature's messages merged per language (the shell's first, so features cannot shadow them by accident). */
+const catalog: Record<Language, Messages> = Object.fromEntries(
+  languages.map((lang) => [lang, Object.assign({}, ...features.map((f) => f.messages[lang]), shellMessages[lang])]),
+) as Record<Language, Messages>;
+
+export function isLanguage(value: unknown): value is Language {
+  return typeof value === 'string' && (languages as readonly string[]).includes(value);
+}
+
+/** The browser's first preferred language that the UI speaks. */
+export function browserLanguage(): Language {
+  for (const tag of navigator.languages ?? [navigator.language]) {
+    const base = tag.toLowerCase().split('-')[0];
+    if (isLanguage(base)) return base;
+  }
+  return 'en';
+}
+
+function storedLanguage(): Language | undefined {
+  try {
+    const v = localStorage.getItem(STORAGE_KEY);
+    return isLanguage(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export type Translate = (key: string, vars?: Record<string, string | number>) => string;
+
+export function translate(language: Language, key: string, vars?: Record<string, string | number>): string {
+  const text = catalog[language][key] ?? catalog.en[key];
+  if (text === undefined) {
+    if (import.meta.env.DEV) console.warn(`missing message ${key}`);
+    return key;
+  }
+  return vars ? text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m)) : text;
+}
+
+/** Whether a message exists (any language falls back to English). */
+export function hasMessage(key: string): boolean {
+  return key in catalog.en;
+}
+
+interface I18nValue { language: Language; setLanguage(language: Language): void; t: Translate }
+const I18nContext = createContext<I18nValue | undefined>(undefined);
+
+// errorText() is called from event handlers too; it follows the provider's language.
+let currentLanguage: Language = 'en';
+
+export function I18nProvider({ children }: { children: ReactNode }) {
+  const [language, setLanguageState] = useState<Language>(() => storedLanguage() ?? browserLanguage());
+  currentLanguage = language;
+  useEffect(() => {
+    document.documentElement.lang = language;
+  }, [language]);
+  const setLanguage = useCallback((next: Language) => {
+    try { localStorage.setItem(STORAGE_KEY, next); } catch { /* private mode: the choice lasts this page */ }
+    setLanguageState(next);
+  }, []);
+  const t = useCallback<Translate>((key, vars) => translate(language, key, vars), [language]);
+  const value = useMemo(() => ({ language, setLanguage, t }), [language, setLanguage, t]);
+  return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
+}
+
+function useI18n(): I18nValue {
+  const value = useContext(I18nContext);
+  if (!value) throw new Error('useT() outside <I18nProvider>');
+  return value;
+}
+
+/** `t(key, vars?)` in the current language. */
+export function useT(): Translate {
+  return useI18n().t;
+}
+
+/** The current language and a way to change it (the account menu also saves it to the profile). */
+export function useLanguage(): { language: Language; setLanguage(language: Language): void } {
+  const { language, setLanguage } = useI18n();
+  return { language, setLanguage };
+}
+
+/** A localized message for an API error: `shell.error.<code>` when known, else the server's own message. */
+export function errorText(err: ApiError | Error | unknown): string {
+  const code = (err as ApiError | undefined)?.code;
+  if (typeof code === 'string' && hasMessage(`shell.error.${code}`)) return translate(currentLanguage, `shell.error.${code}`);
+  const status = (err as ApiError | undefined)?.status;
+  if (typeof status === 'number' && status >= 500) return translate(currentLanguage, 'shell.error.server_error');
+  if (err instanceof Error && err.message) return err.message;
+  return translate(currentLanguage, 'shell.error.unknown');
+}
+
+/** Formats dates and numbers in the UI's language. */
+export function useFormat() {
+  const { language } = useI18n();
+  return useMemo(() => ({
+    date: (value: string | number | Date) => new Intl.DateTimeFormat(language, { dateStyle: 'medium' }).format(new Date(value)),
+    dateTime: (value: string | number | Date) => new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(value)),
+    number: (value: number) => new Intl.NumberFormat(language).format(value),
+    bytes: (value: number) => {
+      const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+      let v = value; let i = 0;
+      while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+      return `${new Intl.NumberFormat(language, { maximumFractionDigits: i ? 1 : 0 }).format(v)} ${units[i]}`;
+    },
+  }), [language]);
+}
