@@ -126,6 +126,8 @@ export const configSchema = z
     backupHourlyRetentionHours: int(1, 24 * 31).default(24).describe('Hours an hourly backup is kept'),
     backupDailyRetentionDays: int(1, 31).default(7).describe('Days a daily backup (the first of each UTC day) is kept'),
     backupWeeklyRetentionDays: int(1, 31).default(30).describe('Days a weekly backup (the first of each ISO week) is kept; at most 31, so no copy of deleted data outlives a month'),
+    backupWalArchive: z.enum(['on', 'off']).default('on').describe('Embedded database only: archive every finished WAL segment, encrypted, into the default region\'s backup location, and make a base backup with each daily/weekly backup, for haven backup restore --at TIME (costs the WAL volume in backup storage, kept as long as the oldest base backup)'),
+    backupWalArchiveTimeoutSeconds: int(10, 3600).default(60).describe('Embedded database with WAL archiving: a segment is archived at least this often when anything was written, bounding what a point-in-time restore can lose'),
     analyticsFlushIntervalMs: int(20, 10_000).default(200).describe('Milliseconds between writes of buffered view beacons to the database; a crash loses at most this much'),
   })
   .superRefine((c, ctx) => {
@@ -205,6 +207,8 @@ export const envNames: Record<keyof Config, string> = {
   backupHourlyRetentionHours: 'HAVEN_BACKUP_HOURLY_RETENTION_HOURS',
   backupDailyRetentionDays: 'HAVEN_BACKUP_DAILY_RETENTION_DAYS',
   backupWeeklyRetentionDays: 'HAVEN_BACKUP_WEEKLY_RETENTION_DAYS',
+  backupWalArchive: 'HAVEN_BACKUP_WAL_ARCHIVE',
+  backupWalArchiveTimeoutSeconds: 'HAVEN_BACKUP_WAL_ARCHIVE_TIMEOUT_SECONDS',
 };
 
 const jsonEnvKeys = new Set<keyof Config>(['regions', 'subprocessors', 'controller']);

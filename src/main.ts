@@ -24,6 +24,7 @@ import { registerSignedUrlRoute } from './platform/storage/signed-urls.ts';
 import { auditConfiguration, auditMigrated, auditStarted, auditStopping, watchJobFailures } from './modules/audit/foundation.ts';
 import { createModules, type Modules } from './modules/index.ts';
 import { pendingRestore } from './modules/privacy/backup/pgtools.ts';
+import { embeddedWalSettings } from './modules/privacy/backup/wal.ts';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -59,7 +60,8 @@ export async function openPlatformDatabase(config: Config, log: Logger, masterKe
   let embedded: EmbeddedPostgres | undefined = attachTo;
   let ownerUrl = config.databaseUrl;
   if (!ownerUrl) {
-    embedded ??= await startEmbeddedPostgres(config.dataDir, config.embeddedDatabasePort, (line) => log.info(line));
+    // With WAL archiving on (the default for the embedded server), finished WAL goes encrypted to the backup location (docs/operations.md).
+    embedded ??= await startEmbeddedPostgres(config.dataDir, config.embeddedDatabasePort, (line) => log.info(line), await embeddedWalSettings(config, masterKey));
     ownerUrl = embedded.url;
   } else {
     await ensureDatabaseExists(ownerUrl);
@@ -158,7 +160,7 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
     if (opts.workers) await modules.startWorkers(config.jobConcurrency, config.workerRegion);
 
     // Everything is ready before the port opens: /readyz must not answer 200 for a half-started node.
-    if (embedded && !attached) cleanups.push(watchEmbeddedDatabase(db, embedded, config, log));
+    if (embedded && !attached) cleanups.push(watchEmbeddedDatabase(db, embedded, config, log, secrets.masterKey));
     await modules.onStarted();
 
     let app: HttpServer | undefined;
@@ -206,7 +208,7 @@ async function listen(app: HttpServer, config: Config): Promise<string> {
  * once; this watchdog restarts it, and exits the process with a clear message
  * if it cannot.
  */
-function watchEmbeddedDatabase(db: Database, embedded: EmbeddedPostgres, config: Config, log: Logger): () => Promise<void> {
+function watchEmbeddedDatabase(db: Database, embedded: EmbeddedPostgres, config: Config, log: Logger, masterKey: Buffer): () => Promise<void> {
   let failures = 0;
   let restarting = false;
   let restart: Promise<unknown> | undefined;
@@ -222,7 +224,7 @@ function watchEmbeddedDatabase(db: Database, embedded: EmbeddedPostgres, config:
       restarting = true;
       log.error('embedded PostgreSQL is not answering; restarting it');
       try {
-        restart = startEmbeddedPostgres(config.dataDir, config.embeddedDatabasePort, (line) => log.info(line));
+        restart = embeddedWalSettings(config, masterKey).then((wal) => startEmbeddedPostgres(config.dataDir, config.embeddedDatabasePort, (line) => log.info(line), wal));
         await restart;
         failures = 0;
         log.info('embedded PostgreSQL restarted');

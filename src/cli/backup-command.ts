@@ -3,6 +3,7 @@
 // dir with the erasure ledger re-applied before anything serves the data.
 import { startHaven } from '../main.ts';
 import { createBackupEngine } from '../modules/privacy/backup/engine.ts';
+import { restoreAt } from '../modules/privacy/backup/pitr.ts';
 import { readMasterKey, restoreBackup } from '../modules/privacy/backup/restore.ts';
 import { retentionOf } from '../modules/privacy/backup/tiers.ts';
 import { type Tier, tiers } from '../modules/privacy/backup/manifest.ts';
@@ -28,16 +29,19 @@ function tierOption(value: unknown): Tier | undefined {
 }
 
 export const backupCommand: CliCommand = {
-  summary: 'backup create|list|verify ID|prune|restore ID: encrypted tiered database backups and restores',
+  summary: 'backup create|base|list|verify ID|prune|restore ID|restore --at TIME: encrypted tiered database backups and restores',
   help: [
     'Usage: haven backup create [--tier hourly|daily|weekly]',
     '       haven backup list [--json]',
     '       haven backup verify ID',
     '       haven backup prune',
     '       haven backup restore ID [--into-database-url URL] [--into-data-dir DIR]',
+    '       haven backup restore --at TIME [--into-data-dir DIR]',
     '',
     '  create    pg_dump -Fc of the database, encrypted (HVN1) into the default region\'s backup',
     '            location with a signed manifest; the tier is chosen by time unless --tier is given',
+    '  base      a base backup of the embedded server for point-in-time recovery (needs WAL archiving,',
+    '            HAVEN_BACKUP_WAL_ARCHIVE=on; the scheduled backup makes one with every daily and weekly)',
     '  list      backups with tier, time, size and expiry; unverifiable and incomplete ones too',
     '  verify    read every part of a backup and check it against its signed manifest',
     '  prune     delete expired backups (the scheduled job does this after each backup)',
@@ -45,8 +49,10 @@ export const backupCommand: CliCommand = {
     '            or a new embedded cluster in a fresh data dir (HAVEN_DATA_DIR, or --into-data-dir);',
     '            the erasure ledger is re-applied before the command returns. Needs the master key',
     '            the backup was made with (HAVEN_MASTER_KEY or <dataDir>/secrets/masterKey.key).',
+    '  restore --at TIME  recover the embedded database into a fresh data dir as it was at TIME (ISO 8601)',
+    '            from the latest base backup before it and the archived WAL; ledger re-applied as above.',
   ].join('\n'),
-  options: { tier: { type: 'string' }, json: { type: 'boolean' }, 'into-database-url': { type: 'string' }, 'into-data-dir': { type: 'string' } },
+  options: { tier: { type: 'string' }, json: { type: 'boolean' }, at: { type: 'string' }, 'into-database-url': { type: 'string' }, 'into-data-dir': { type: 'string' } },
   async run(values, [action, ...rest]) {
     const id = rest[0];
     if (action === 'create' && rest.length === 0) {
@@ -77,6 +83,30 @@ export const backupCommand: CliCommand = {
         out(removed.length ? removed.map((r) => `removed ${r.id} (${r.reason})`).join('\n') : 'nothing to prune');
         return 0;
       });
+    }
+    if (action === 'base' && rest.length === 0) {
+      const tier = tierOption(values.tier) ?? 'daily';
+      return withHaven(async (haven) => {
+        const base = await haven.modules.privacy.backup.createBase(tier);
+        out(`base backup ${base.id}: ${tier}, finished ${base.finishedAt}`);
+        return 0;
+      });
+    }
+    if (action === 'restore' && values.at !== undefined && rest.length === 0) {
+      const at = new Date(String(values.at));
+      if (Number.isNaN(at.getTime())) throw new UsageError('backup: --at must be a time such as 2026-12-01T09:30:00Z');
+      const source = config(values);
+      const target = { ...source, databaseUrl: undefined, ...(values['into-data-dir'] ? { dataDir: String(values['into-data-dir']) } : {}) };
+      const report = await restoreAt({
+        source, storage: createStorage(source), target, at, retention: retentionOf(source),
+        loadLedger: () => locationOnly(values).loadLedger(),
+        async open(cfg) {
+          const haven = await startHaven(cfg, { workers: false, http: false, logDestination: quietLog() });
+          return { audit: haven.modules.audit, databaseUrl: haven.platform.db.ownerUrl, reapplyErasureLedger: () => haven.modules.privacy.erasure.reapplyLedger(), close: () => haven.close() };
+        },
+      });
+      out(`recovered the embedded database of ${target.dataDir} to ${at.toISOString()} from base backup ${report.base.id}; erasure ledger: ${report.ledger.entries} entries checked, ${report.ledger.reErased} subjects erased again`);
+      return 0;
     }
     if (action === 'restore' && id && rest.length === 1) {
       const source = config(values);

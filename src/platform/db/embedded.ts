@@ -27,6 +27,20 @@ async function binaries(): Promise<Binaries> {
   return mod.default ?? mod;
 }
 
+/**
+ * Server settings beyond the defaults. archiveCommand turns on WAL archiving
+ * (archive_mode=on, archive_timeout bounds the loss window); without it
+ * archiving is off. The command is built by its owner (the privacy module's
+ * point-in-time recovery); this adapter only passes it to the server.
+ */
+export interface EmbeddedSettings { archiveCommand?: string; archiveTimeoutSeconds?: number }
+
+/** The system user PostgreSQL runs as when Haven runs as root (undefined otherwise). */
+export const embeddedDatabaseOwner = (): Promise<{ uid: number; gid: number } | undefined> => runAs();
+
+/** Quotes one argument for the shell pg_ctl hands its -o options to. */
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
 /** When running as root, PostgreSQL must run as an unprivileged system user. */
 async function runAs(): Promise<{ uid: number; gid: number } | undefined> {
   if (userInfo().uid !== 0) return undefined;
@@ -38,7 +52,7 @@ async function runAs(): Promise<{ uid: number; gid: number } | undefined> {
   return { uid: await id('-u', 'haven-db'), gid: await id('-g', 'haven-db') };
 }
 
-export async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void, settings: EmbeddedSettings = {}): Promise<EmbeddedPostgres> {
   const bin = await binaries();
   const pgData = join(dataDir, 'postgres');
   const password = readOrCreateSecretFile(join(dataDir, 'secrets'), 'embedded-db-password', () => randomBytes(24).toString('base64url')).toString();
@@ -62,7 +76,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
 
   await recoverStalePostmaster(bin, pgData, opts, log);
   const logFile = join(pgData, 'server.log');
-  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c shared_buffers=128MB -c wal_level=replica -c archive_mode=off`;
+  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c shared_buffers=128MB -c wal_level=replica ${archiveOptions(settings)}`;
   try {
     await run(bin.pg_ctl, ['start', '-w', '-t', '60', '-D', pgData, '-l', logFile, '-o', options], opts);
   } catch (err) {
@@ -83,6 +97,11 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
       await stopPostmaster(bin, pgData, opts);
     },
   };
+}
+
+function archiveOptions(settings: EmbeddedSettings): string {
+  if (!settings.archiveCommand) return '-c archive_mode=off';
+  return `-c archive_mode=on -c archive_timeout=${settings.archiveTimeoutSeconds ?? 60} ${shellQuote(`-carchive_command=${settings.archiveCommand}`)}`;
 }
 
 /**

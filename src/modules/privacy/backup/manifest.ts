@@ -93,6 +93,15 @@ export function backupKeyring(masterKey: Buffer) {
         throw new AppError('backup_key_unusable', 422, `The key of backup ${id} cannot be unwrapped with this master key; restore with the master key of the installation that made the backup.`);
       }
     },
+    /** HMAC over any JSON value (base-backup manifests), with the manifest-signing key. */
+    signatureOf(value: unknown): string {
+      return createHmac('sha256', signing).update(canonicalJson(value)).digest('hex');
+    },
+    signatureMatches(value: unknown, signature: string): boolean {
+      const expected = Buffer.from(createHmac('sha256', signing).update(canonicalJson(value)).digest('hex'), 'hex');
+      const given = Buffer.from(signature, 'hex');
+      return given.length === expected.length && timingSafeEqual(expected, given);
+    },
     sign(m: UnsignedManifest): Manifest {
       return { ...m, signature: sign(m) };
     },

@@ -90,7 +90,6 @@ export async function restoreBackup(req: RestoreRequest): Promise<RestoreReport>
   const engine = createBackupEngine({ config: req.source, storage: req.storage, secrets: { masterKey }, retention: retentionOf(req.source) });
   const verified = await engine.verify(req.id);
   const secrets = { masterKey, ...verified.secrets };
-  const ledgerPath = req.ledgerPath ?? join(req.source.dataDir, 'privacy', 'erasure-ledger.ndjson');
 
   let kind: RestoreReport['target'];
   if (req.target.databaseUrl) {
@@ -110,6 +109,24 @@ export async function restoreBackup(req: RestoreRequest): Promise<RestoreReport>
       await pg.stop();
     }
   }
+  const finished = await finishRestore(req, engine, secrets, { type: 'backup', id: req.id }, { tier: verified.manifest.tier, createdAt: verified.manifest.createdAt, into: kind });
+  return { manifest: verified.manifest, target: kind, ledger: finished.ledger };
+}
+
+/**
+ * The steps after the database is back (logical or point-in-time): secrets
+ * into the target data dir, the newest erasure ledger beside them, then Haven
+ * opened without HTTP or workers to re-apply the ledger and record the
+ * restore, and the restore mark cleared so the database may serve.
+ */
+export async function finishRestore(
+  req: Pick<RestoreRequest, 'source' | 'target' | 'open' | 'ledgerPath'>,
+  engine: { loadLedger(): Promise<Buffer | undefined> },
+  secrets: { masterKey: Buffer; signingKey: Buffer; pseudonymKey: Buffer },
+  target: { type: string; id: string },
+  details: Record<string, unknown>,
+): Promise<{ ledger: { entries: number; reErased: number } }> {
+  const ledgerPath = req.ledgerPath ?? join(req.source.dataDir, 'privacy', 'erasure-ledger.ndjson');
   installSecrets(req.target, secrets);
   // The ledger continues in the restored installation, so later restores of it
   // re-apply these erasures too. It only grows: the longest copy (the source
@@ -128,13 +145,9 @@ export async function restoreBackup(req: RestoreRequest): Promise<RestoreReport>
   try {
     const reapplied = await haven.reapplyErasureLedger();
     const ledger = { entries: reapplied.entries, reErased: reapplied.reErased.length };
-    await haven.audit.recordNow(systemContext('backup'), {
-      action: 'backup.restore',
-      target: { type: 'backup', id: req.id },
-      details: { tier: verified.manifest.tier, createdAt: verified.manifest.createdAt, into: kind, ledger },
-    });
+    await haven.audit.recordNow(systemContext('backup'), { action: 'backup.restore', target, details: { ...details, ledger } });
     await clearRestoreMark(haven.databaseUrl);
-    return { manifest: verified.manifest, target: kind, ledger };
+    return { ledger };
   } finally {
     await haven.close();
   }

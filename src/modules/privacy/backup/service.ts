@@ -11,6 +11,7 @@ import type { AuditService } from '../../audit/service.ts';
 import { systemContext } from '../../identity/actor.ts';
 import { type BackupEngine, createBackupEngine } from './engine.ts';
 import { type Manifest, type Tier, tiers } from './manifest.ts';
+import { createPitr, type Pitr } from './pitr.ts';
 import { retentionOf } from './tiers.ts';
 
 export const backupPayload = z.object({ tier: z.enum(tiers).optional() });
@@ -29,6 +30,15 @@ export function createBackupService(platform: Platform, deps: { audit: AuditServ
     config, storage: platform.storage, databaseUrl: platform.db.ownerUrl,
     secrets: loadRootSecrets(config.dataDir, config), retention: retentionOf(config),
   }));
+  let pitr: Pitr | undefined;
+  const pitrOf = () => {
+    if (pitr) return pitr;
+    const secrets = loadRootSecrets(config.dataDir, config);
+    return (pitr = createPitr({
+      config, storage: platform.storage, masterKey: secrets.masterKey, retention: retentionOf(config), databaseUrl: platform.db.ownerUrl,
+      signingKey: secrets.signingKey, pseudonymKey: secrets.pseudonymKey, clock: () => platform.clock.now(),
+    }));
+  };
   const scheduled = config.backupSchedule !== 'off';
   const job = backupJob(scheduled ? config.backupSchedule : '7 * * * *');
 
@@ -54,11 +64,29 @@ export function createBackupService(platform: Platform, deps: { audit: AuditServ
     },
     list: () => engineOf().list(),
     verify: (id: string) => engineOf().verify(id),
-    /** The scheduled run: one backup (its tier chosen by time), then pruning. */
+    /** Point-in-time recovery of the embedded database (pitr.ts); base backups need WAL archiving on. */
+    pitr: pitrOf,
+    /** A base backup for point-in-time recovery, audited like the logical ones. */
+    async createBase(tier: Tier) {
+      const base = await pitrOf().createBase(tier);
+      await deps.audit.recordNow(backupContext(), { action: 'backup.base.create', target: { type: 'backup', id: base.id }, details: { tier, region: config.defaultRegion } });
+      return base;
+    },
+    /**
+     * The scheduled run: one logical backup (its tier chosen by time); when the
+     * embedded server archives its WAL, a base backup beside every daily and
+     * weekly one; then pruning of both.
+     */
     async runScheduled(tier?: Tier) {
       const manifest = await service.create({ tier });
+      const archiving = manifest.tier !== 'hourly' && await pitrOf().archiving(platform.db.ownerUrl);
+      if (archiving) await service.createBase(manifest.tier);
       const pruned = await service.prune();
-      return { id: manifest.id, tier: manifest.tier, pruned: pruned.removed.length };
+      const walPruned = await pitrOf().prune(platform.clock.now());
+      if (walPruned.removed.length > 0 || walPruned.walRemoved > 0) {
+        await deps.audit.recordNow(backupContext(), { action: 'backup.prune', details: { removed: walPruned.removed, walSegmentsRemoved: walPruned.walRemoved } });
+      }
+      return { id: manifest.id, tier: manifest.tier, base: archiving, pruned: pruned.removed.length + walPruned.removed.length };
     },
     async startWorkers(): Promise<void> {
       if (scheduled) await platform.jobs.work(job, (data) => service.runScheduled(data.tier));
