@@ -70,6 +70,8 @@ const fixtures: Record<string, Fixture> = {
   '/api/v1/privacy/tenant-requests/{id}/approve': id('privacyRequest'),
   '/api/v1/privacy/tenant-requests/{id}/deny': id('privacyRequest'),
   '/api/v1/privacy/tenant-requests/{id}/export-link': id('privacyRequest'),
+  // web gaps: a video's poster for the library grid
+  '/api/v1/videos/{id}/poster': id('video'),
 };
 
 /** Public by design: names a tenant's sign-in buttons, by the tenant's slug. */
@@ -79,6 +81,10 @@ const exempt = new Set<string>([
   // DSAR's id plus the code mailed to the subject, and an export's one-time token.
   '/api/v1/privacy/public-requests/{id}/verify',
   '/api/v1/privacy/exports/{token}',
+  // Platform-wide, owned by no tenant: operators manage maintenance notices (test/notices.test.ts checks the 403 for everyone else).
+  '/api/v1/platform/notices/{id}',
+  // The public landing of a tenant, by slug: lists only videos whose policy admits anyone (test/web-account.test.ts).
+  '/api/v1/public/tenants/{slug}/videos',
 ]);
 
 describe('tenant isolation over every route', () => {

@@ -5,10 +5,11 @@ import { datamap as platform } from '../platform/db/datamap.ts';
 import { datamap as audit } from './audit/datamap.ts';
 import { datamap as identity } from './identity/datamap.ts';
 import { datamap as library } from './library/datamap.ts';
+import { datamap as notices } from './notices/datamap.ts';
 import { datamap as playback } from './playback/datamap.ts';
 import { datamap as privacy } from './privacy/datamap.ts';
 
-export const datamaps: Record<string, DataMap> = { platform, audit, identity, library, playback, privacy };
+export const datamaps: Record<string, DataMap> = { platform, audit, identity, library, playback, privacy, notices };
 
 /** table → column → declaration, across modules; a table declared twice is a bug. */
 export function combinedDataMap(): DataMap {

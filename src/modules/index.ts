@@ -11,6 +11,7 @@ import { type AuditService, createAuditService } from './audit/service.ts';
 import { createIdentityModule, type IdentityModule } from './identity/index.ts';
 import { createLibraryModule, emitVideoEvent, type LibraryModule } from './library/index.ts';
 import { createMediaModule, type MediaModule } from './media/index.ts';
+import { createNoticesModule, type NoticesModule } from './notices/index.ts';
 import { createPlaybackModule, type PlaybackModule } from './playback/index.ts';
 import { createPrivacyModule, type PrivacyModule } from './privacy/index.ts';
 import type { Tenant, TenantService } from './identity/tenants.ts';
@@ -27,6 +28,7 @@ export interface Modules {
   media: MediaModule;
   playback: PlaybackModule;
   privacy: PrivacyModule;
+  notices: NoticesModule;
   /** haven setup: a tenant and its first owner, in one transaction. */
   setup(input: SetupInput): Promise<{ tenant: Tenant; adminEmail: string }>;
   registerRoutes(app: HttpServer): Promise<void>;
@@ -46,6 +48,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
   library.views.extend(media.viewExtension);
   const playback = createPlaybackModule(platform, { audit, identity, library });
   const privacy = createPrivacyModule(platform, { audit, identity, library, media, playback });
+  const notices = createNoticesModule(platform, { audit });
 
   return {
     audit,
@@ -55,6 +58,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
     media,
     playback,
     privacy,
+    notices,
     async setup(input) {
       const tenant = await tenants.create({ name: input.tenantName, slug: input.slug, region: input.region }, async (tx, t) => {
         const { userId } = await addMember(tx, t.id, { email: input.adminEmail, password: input.adminPassword, role: 'owner', emailVerified: true });
@@ -69,6 +73,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
       await media.registerRoutes(app);
       await playback.registerRoutes(app);
       await privacy.registerRoutes(app);
+      notices.registerRoutes(app);
     },
     async startWorkers(concurrency, region) {
       void concurrency; void region;

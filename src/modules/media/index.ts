@@ -10,6 +10,7 @@ import { expireUploadsJob, ingestJob, sweepStagingJob, transcodeJob } from './jo
 import { type PipelineDeps, pipelineHandler, type VideoEventEmitter } from './pipeline.ts';
 import { transcodeGroup } from './renditions.ts';
 import { registerMediaRoutes } from './routes.ts';
+import { registerPosterRoute } from './poster-route.ts';
 import { createStaging } from './staging.ts';
 import { sweepStaging } from './sweeper.ts';
 import { createTusServers } from './tus.ts';
@@ -36,6 +37,7 @@ export function createMediaModule(platform: Platform, deps: { audit: AuditServic
       // Event streams never go idle on their own; end them so shutdown does not wait.
       app.addHook('preClose', async () => events.closeAll());
       registerMediaRoutes(app, events);
+      registerPosterRoute(app, { platform, audit: deps.audit });
       await registerUploadRoutes(app, { db, tus, records, tenants: deps.tenants, staging });
     },
 

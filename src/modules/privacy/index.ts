@@ -21,6 +21,8 @@ import { createOffboardingPart } from './offboarding/index.ts';
 import { createTrashPart } from './trash/index.ts';
 import { createRecordsService, registerRecordsRoutes } from './records/index.ts';
 import { createBackupService } from './backup/service.ts';
+import { registerDataMapRoutes } from './records/routes-datamap.ts';
+import { registerResidencyRoutes } from './residency/routes.ts';
 import { registerBackupRoutes } from './backup/routes.ts';
 
 export interface PrivacyDeps {
@@ -73,6 +75,7 @@ export function createPrivacyModule(platform: Platform, deps: PrivacyDeps) {
       void app;
       // --- routes: records ---
       registerRecordsRoutes(app, records);
+      registerDataMapRoutes(app);
       // --- routes: dsar ---
       dsar.registerRoutes(app);
       // --- routes: erasure ---
@@ -81,6 +84,7 @@ export function createPrivacyModule(platform: Platform, deps: PrivacyDeps) {
       // --- routes: backup ---
       registerBackupRoutes(app, backup, platform.config);
       // --- routes: residency & offboarding ---
+      registerResidencyRoutes(app, residency);
       offboarding.registerRoutes(app);
     },
     async startWorkers(): Promise<void> {

@@ -6,9 +6,10 @@ import { api, call } from '../api/client.ts';
 import { features } from '../features/index.ts';
 import type { NavEntry, NavSection } from '../features/types.ts';
 import { Icon, useToast } from '../ui/index.ts';
-import { errorText, isLanguage, languages, useLanguage, useT } from './i18n.tsx';
+import { errorText, isLanguage, type Language, languages, useLanguage, useT } from './i18n.tsx';
 import { useSession } from './session.tsx';
 import './app.css';
+import './notices.css';
 
 const sections: NavSection[] = ['library', 'admin', 'privacy', 'account'];
 
@@ -17,9 +18,40 @@ export function SkipLink() {
   return <a className="skip-link" href="#main">{t('shell.skip')}</a>;
 }
 
-/** Offline and other notices above the page (the maintenance-notice slot). */
+/** A maintenance notice as GET /api/v1/notices gives it. */
+type PlatformNotice = { id: string; message: { en: string } & Partial<Record<Language, string>>; severity: 'info' | 'warning' };
+
+const DISMISSED_KEY = 'haven.notices.dismissed';
+const NOTICE_REFRESH_MS = 5 * 60_000;
+
+function readDismissed(): string[] {
+  try {
+    const parsed: unknown = JSON.parse(localStorage.getItem(DISMISSED_KEY) ?? '[]');
+    return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The operators' current maintenance notices, refreshed every few minutes; a failed fetch shows nothing rather than an error. */
+function usePlatformNotices(): PlatformNotice[] {
+  const [notices, setNotices] = useState<PlatformNotice[]>([]);
+  useEffect(() => {
+    let alive = true;
+    const load = () => call(api.GET('/api/v1/notices')).then((r) => { if (alive) setNotices(r.items as PlatformNotice[]); }, () => undefined);
+    void load();
+    const timer = window.setInterval(() => void load(), NOTICE_REFRESH_MS);
+    return () => { alive = false; window.clearInterval(timer); };
+  }, []);
+  return notices;
+}
+
+/** Offline state, the operators' maintenance notices (dismissible, remembered per notice in this browser) and other notices above the page. */
 export function NoticeBanner({ notices = [] }: { notices?: ReactNode[] }) {
   const t = useT();
+  const { language } = useLanguage();
+  const platformNotices = usePlatformNotices();
+  const [dismissed, setDismissed] = useState<string[]>(readDismissed);
   const [online, setOnline] = useState(() => navigator.onLine);
   useEffect(() => {
     const on = () => setOnline(true);
@@ -28,10 +60,29 @@ export function NoticeBanner({ notices = [] }: { notices?: ReactNode[] }) {
     window.addEventListener('offline', off);
     return () => { window.removeEventListener('online', on); window.removeEventListener('offline', off); };
   }, []);
+  function dismiss(id: string) {
+    // Only ids still in effect are kept, so the list does not grow forever.
+    const next = [...dismissed.filter((d) => platformNotices.some((n) => n.id === d)), id];
+    setDismissed(next);
+    try { localStorage.setItem(DISMISSED_KEY, JSON.stringify(next)); } catch { /* private mode: dismissed for this page only */ }
+  }
+  const shown = platformNotices.filter((n) => !dismissed.includes(n.id));
   const all = [...(online ? [] : [t('shell.notice.offline')]), ...notices];
-  if (!all.length) return null;
+  if (!all.length && !shown.length) return null;
   return (
     <div className="notices" role="region" aria-label={t('shell.notice.label')}>
+      {shown.map((n) => {
+        const own = n.message[language];
+        return (
+          <div key={n.id} className={`notice alert ${n.severity === 'warning' ? 'alert-warning' : 'alert-info'}`} data-notice={n.id}>
+            <Icon name={n.severity === 'warning' ? 'warning' : 'info'} />
+            <span className="notice-text"><span className="visually-hidden">{t('shell.notice.maintenance')}: </span><span lang={own ? language : 'en'}>{own ?? n.message.en}</span></span>
+            <button type="button" className="icon-button notice-dismiss" onClick={() => dismiss(n.id)}>
+              <Icon name="close" size={18} label={t('shell.notice.dismiss')} />
+            </button>
+          </div>
+        );
+      })}
       {all.map((n, i) => <div key={i} className="notice alert alert-warning"><Icon name="warning" /><span>{n}</span></div>)}
     </div>
   );

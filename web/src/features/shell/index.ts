@@ -11,6 +11,7 @@ export const shellFeature: Feature = {
     { path: 'sign-in', page: () => import('./SignInPage.tsx'), public: true },
     { path: 'reset-password', page: () => import('./ResetPasswordPage.tsx'), public: true },
     { path: 'invite', page: () => import('./InvitePage.tsx'), public: true },
+    { path: 'verify-email', page: () => import('./VerifyEmailPage.tsx') },
   ],
   nav: [],
   messages: shellMessages,

@@ -2,6 +2,16 @@
 import type { Language, Messages } from '../types.ts';
 
 const en: Messages = {
+  'shell.notice.dismiss': 'Dismiss this notice',
+  'shell.notice.maintenance': 'Maintenance notice',
+  'shell.verify.title': 'Confirm your email address',
+  'shell.verify.working': 'Confirming your email address…',
+  'shell.verify.done': 'Your email address is confirmed. Thank you!',
+  'shell.verify.failed': 'Your email address could not be confirmed.',
+  'shell.verify.noToken': 'This page needs the link from the confirmation email. Open the link in the email again, or ask for a new one on your account page.',
+  'shell.verify.toAccount': 'Go to my account',
+  'shell.verify.toHome': 'Go to the start page',
+  'shell.error.invalid_verification_token': 'This confirmation link is invalid, expired or already used. Ask for a new one on your account page.',
   'shell.notice.label': 'Notices',
   'shell.app.name': 'Haven',
   'shell.skip': 'Skip to main content',
@@ -159,6 +169,16 @@ const en: Messages = {
 };
 
 const sv: Messages = {
+  'shell.notice.dismiss': 'Stäng det här meddelandet',
+  'shell.notice.maintenance': 'Driftmeddelande',
+  'shell.verify.title': 'Bekräfta din e-postadress',
+  'shell.verify.working': 'Bekräftar din e-postadress…',
+  'shell.verify.done': 'Din e-postadress är bekräftad. Tack!',
+  'shell.verify.failed': 'Din e-postadress kunde inte bekräftas.',
+  'shell.verify.noToken': 'Den här sidan behöver länken från bekräftelsemejlet. Öppna länken i mejlet igen, eller be om en ny på din kontosida.',
+  'shell.verify.toAccount': 'Till mitt konto',
+  'shell.verify.toHome': 'Till startsidan',
+  'shell.error.invalid_verification_token': 'Bekräftelselänken är ogiltig, har gått ut eller har redan använts. Be om en ny på din kontosida.',
   'shell.notice.label': 'Meddelanden',
   'shell.app.name': 'Haven',
   'shell.skip': 'Hoppa till huvudinnehållet',
@@ -316,6 +336,16 @@ const sv: Messages = {
 };
 
 const fi: Messages = {
+  'shell.notice.dismiss': 'Sulje tämä ilmoitus',
+  'shell.notice.maintenance': 'Huoltoilmoitus',
+  'shell.verify.title': 'Vahvista sähköpostiosoitteesi',
+  'shell.verify.working': 'Vahvistetaan sähköpostiosoitettasi…',
+  'shell.verify.done': 'Sähköpostiosoitteesi on vahvistettu. Kiitos!',
+  'shell.verify.failed': 'Sähköpostiosoitettasi ei voitu vahvistaa.',
+  'shell.verify.noToken': 'Tämä sivu tarvitsee vahvistusviestin linkin. Avaa viestin linkki uudelleen tai pyydä uusi tilisivultasi.',
+  'shell.verify.toAccount': 'Omaan tiliin',
+  'shell.verify.toHome': 'Etusivulle',
+  'shell.error.invalid_verification_token': 'Vahvistuslinkki on virheellinen, vanhentunut tai jo käytetty. Pyydä uusi tilisivultasi.',
   'shell.notice.label': 'Ilmoitukset',
   'shell.app.name': 'Haven',
   'shell.skip': 'Siirry pääsisältöön',
@@ -473,6 +503,16 @@ const fi: Messages = {
 };
 
 const de: Messages = {
+  'shell.notice.dismiss': 'Diesen Hinweis ausblenden',
+  'shell.notice.maintenance': 'Wartungshinweis',
+  'shell.verify.title': 'E-Mail-Adresse bestätigen',
+  'shell.verify.working': 'Ihre E-Mail-Adresse wird bestätigt…',
+  'shell.verify.done': 'Ihre E-Mail-Adresse ist bestätigt. Vielen Dank!',
+  'shell.verify.failed': 'Ihre E-Mail-Adresse konnte nicht bestätigt werden.',
+  'shell.verify.noToken': 'Diese Seite braucht den Link aus der Bestätigungs-E-Mail. Öffnen Sie den Link in der E-Mail erneut oder fordern Sie auf Ihrer Kontoseite einen neuen an.',
+  'shell.verify.toAccount': 'Zu meinem Konto',
+  'shell.verify.toHome': 'Zur Startseite',
+  'shell.error.invalid_verification_token': 'Dieser Bestätigungslink ist ungültig, abgelaufen oder wurde bereits verwendet. Fordern Sie auf Ihrer Kontoseite einen neuen an.',
   'shell.notice.label': 'Hinweise',
   'shell.app.name': 'Haven',
   'shell.skip': 'Zum Hauptinhalt springen',

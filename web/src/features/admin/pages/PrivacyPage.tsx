@@ -1,9 +1,12 @@
 // The privacy center: data-subject requests (states, deadlines, decisions,
-// results, export links), the data map, the record of processing, and the
-// subprocessors with where personal data goes.
-import { type ReactNode, useState } from 'react';
+// results, export links), the data map (every personal column, and the
+// processing activities it sums up to), the record of processing, the
+// subprocessors with where personal data goes, and for platform operators the
+// residency report (where every stored object is).
+import { type ReactNode, useId, useMemo, useState } from 'react';
 import { api, call } from '../../../api/client.ts';
 import { errorText, useFormat, useT } from '../../../app/i18n.tsx';
+import { useSession } from '../../../app/session.tsx';
 import { Button } from '../../../ui/Button.tsx';
 import { Form } from '../../../ui/Form.tsx';
 import { SelectField, TextAreaField, TextField } from '../../../ui/fields.tsx';
@@ -25,13 +28,16 @@ export default function PrivacyPage() {
   const t = useT();
   const [tab, setTab] = useState('requests');
   const record = useResource(loadRecord, []);
+  const { platformRoles } = useSession();
+  const operator = platformRoles.includes('operator');
   return (
     <AdminPage title={t('admin.privacy.title')} intro={t('admin.privacy.intro')}>
       <Tabs label={t('admin.privacy.title')} active={tab} onChange={setTab} tabs={[
         { id: 'requests', label: t('admin.privacy.tab.requests'), content: <Requests /> },
-        { id: 'datamap', label: t('admin.privacy.tab.datamap'), content: <WithRecord record={record} show={(r) => <DataMap record={r} />} /> },
+        { id: 'datamap', label: t('admin.privacy.tab.datamap'), content: <><DataMapColumns /><WithRecord record={record} show={(r) => <DataMap record={r} />} /></> },
         { id: 'records', label: t('admin.privacy.tab.records'), content: <WithRecord record={record} show={(r) => <RecordOfProcessing record={r} />} /> },
         { id: 'subprocessors', label: t('admin.privacy.tab.subprocessors'), content: <WithRecord record={record} show={(r) => <Subprocessors record={r} />} /> },
+        ...(operator ? [{ id: 'residency', label: t('admin.privacy.tab.residency'), content: <ResidencyReport /> }] : []),
       ]} />
     </AdminPage>
   );
@@ -162,6 +168,122 @@ function Requests() {
   );
 }
 type Record2<V> = { [id: string]: V };
+
+/** Every column that can hold personal data (GET /privacy/datamap), filterable by any of its words. */
+function DataMapColumns() {
+  const t = useT();
+  const filterId = useId();
+  const columns = useResource(() => call(api.GET('/api/v1/privacy/datamap')), []);
+  const [filter, setFilter] = useState('');
+  const rows = useMemo(() => {
+    const words = filter.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    return (columns.data?.items ?? []).filter((r) => {
+      const text = `${r.module} ${r.table} ${r.column} ${r.category} ${r.subject} ${r.purpose} ${r.legalBasis} ${r.retention} ${r.erasure}`.toLowerCase();
+      return words.every((w) => text.includes(w));
+    });
+  }, [columns.data, filter]);
+  return (
+    <Section title={t('admin.datamap.columns')}>
+      {columns.loading && <Loading />}
+      {columns.error && <Failure error={columns.error} retry={columns.reload} />}
+      {columns.data && (
+        <>
+          <p className="admin-muted">{t('admin.datamap.columnsIntro', { count: columns.data.items.length })}</p>
+          <div className="admin-field admin-inline">
+            <label htmlFor={filterId}>{t('admin.datamap.filter')}</label>
+            <input id={filterId} type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
+          </div>
+          {rows.length === 0 ? <p>{t('admin.datamap.noMatch')}</p> : (
+            <div className="admin-table-wrap" tabIndex={0} role="region" aria-label={t('admin.datamap.columns')}>
+              <table className="admin-table" data-testid="datamap-columns">
+                <thead><tr>
+                  <th scope="col">{t('admin.datamap.col.table')}</th><th scope="col">{t('admin.datamap.col.column')}</th><th scope="col">{t('admin.datamap.col.category')}</th>
+                  <th scope="col">{t('admin.datamap.col.subject')}</th><th scope="col">{t('admin.datamap.purpose')}</th><th scope="col">{t('admin.datamap.legalBases')}</th>
+                  <th scope="col">{t('admin.datamap.col.retention')}</th><th scope="col">{t('admin.datamap.col.erasure')}</th>
+                </tr></thead>
+                <tbody>
+                  {rows.map((r) => (
+                    <tr key={`${r.table}.${r.column}`} data-column={`${r.table}.${r.column}`}>
+                      <td><code>{r.table}</code></td><td><code>{r.column}</code></td><td><code>{r.category}</code></td><td>{r.subject}</td>
+                      <td>{r.purpose}</td><td>{r.legalBasis}</td><td>{r.retention}</td>
+                      <td>{t(`admin.datamap.erasure.${r.erasure}`)}{r.retainBasis && <><br /><span className="admin-muted">{r.retainBasis}</span></>}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </>
+      )}
+    </Section>
+  );
+}
+
+const RESIDENCY_ROWS = 500;
+
+/** Platform operators: the residency report (GET /platform/residency), regions first, then the objects (flagged ones on request). */
+function ResidencyReport() {
+  const t = useT();
+  const fmt = useFormat();
+  const flaggedId = useId();
+  const report = useResource(() => call(api.GET('/api/v1/platform/residency', { params: { query: {} } })), []);
+  const [onlyFlagged, setOnlyFlagged] = useState(false);
+  if (report.loading) return <Loading />;
+  if (report.error) return <Failure error={report.error} retry={report.reload} />;
+  if (!report.data) return null;
+  const r = report.data;
+  const objects = onlyFlagged ? r.objects.filter((o) => o.flag) : r.objects;
+  const shown = objects.slice(0, RESIDENCY_ROWS);
+  return (
+    <>
+      <Section title={t('admin.residencyReport.regions')} actions={<Button onClick={report.reload}>{t('admin.refresh')}</Button>}>
+        <p className="admin-muted">{t('admin.residencyReport.intro')}</p>
+        <p className="admin-muted">{t('admin.residencyReport.generated', { at: fmt.dateTime(r.generatedAt) })}</p>
+        <p data-testid="residency-flagged"><span className={`admin-badge ${r.flagged ? 'admin-badge-basis_required' : 'admin-badge-covered'}`}>{t('admin.residencyReport.flagged', { count: r.flagged })}</span></p>
+        <div className="admin-table-wrap" tabIndex={0} role="region" aria-label={t('admin.residencyReport.regions')}>
+          <table className="admin-table" data-testid="residency-regions">
+            <thead><tr>
+              <th scope="col">{t('admin.residencyReport.col.region')}</th><th scope="col">{t('admin.residencyReport.col.jurisdiction')}</th><th scope="col">{t('admin.residencyReport.col.driver')}</th>
+              <th scope="col">{t('admin.residencyReport.col.objects')}</th><th scope="col">{t('admin.residencyReport.col.bytes')}</th>
+            </tr></thead>
+            <tbody>
+              {r.regions.map((g) => <tr key={g.region}><td>{g.region}</td><td>{g.jurisdiction}</td><td>{g.driver}</td><td>{fmt.number(g.objects)}</td><td>{fmt.bytes(g.bytes)}</td></tr>)}
+            </tbody>
+          </table>
+        </div>
+      </Section>
+      <Section title={t('admin.residencyReport.objects')}>
+        <div className="admin-field admin-inline">
+          <input id={flaggedId} type="checkbox" checked={onlyFlagged} onChange={(e) => setOnlyFlagged(e.target.checked)} />
+          <label htmlFor={flaggedId}>{t('admin.residencyReport.onlyFlagged')}</label>
+        </div>
+        {objects.length === 0 ? <p>{t('admin.residencyReport.none')}</p> : (
+          <>
+            {objects.length > shown.length && <p className="admin-muted">{t('admin.residencyReport.showing', { shown: fmt.number(shown.length), total: fmt.number(objects.length) })}</p>}
+            <div className="admin-table-wrap" tabIndex={0} role="region" aria-label={t('admin.residencyReport.objects')}>
+              <table className="admin-table" data-testid="residency-objects">
+                <thead><tr>
+                  <th scope="col">{t('admin.residencyReport.col.key')}</th><th scope="col">{t('admin.residencyReport.col.region')}</th><th scope="col">{t('admin.residencyReport.col.tenant')}</th>
+                  <th scope="col">{t('admin.residencyReport.col.bytes')}</th><th scope="col">{t('admin.residencyReport.col.flag')}</th>
+                </tr></thead>
+                <tbody>
+                  {shown.map((o) => (
+                    <tr key={`${o.region}/${o.key}`}>
+                      <td><code>{o.key}</code></td><td>{o.region} ({o.jurisdiction})</td>
+                      <td>{o.tenantId === null ? t('admin.residencyReport.platform') : o.tenantSlug ? `${o.tenantSlug} (${o.tenantRegion}/${o.tenantJurisdiction})` : o.tenantId}</td>
+                      <td>{fmt.bytes(o.size)}</td>
+                      <td>{o.flag ? <span className="admin-badge admin-badge-basis_required">{t(`admin.residencyReport.flag.${o.flag}`)}</span> : '—'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
+      </Section>
+    </>
+  );
+}
 
 function DataMap({ record }: { record: Record }) {
   const t = useT();

@@ -1,12 +1,14 @@
-// Search results as a grid of cards or a table. Cards show a drawn
-// placeholder instead of a poster: posters live under playback tokens, and
-// asking for one per card would start (and, for editors, audit) a playback
-// for every video on the page.
+// Search results as a grid of cards or a table. A ready video's card shows
+// its thumbnail from the members' poster route (GET /videos/{id}/poster),
+// which needs no playback token and starts no view; the drawn placeholder
+// stays underneath for videos without a picture and while it loads.
+import { useState } from 'react';
 import { Link } from 'react-router';
 import { useFormat, useT } from '../../../app/i18n.tsx';
 import { Icon } from '../../../ui/Icon.tsx';
 import { formatDuration } from '../data.ts';
 import type { Video } from '../types.ts';
+import './poster.css';
 
 export type ViewMode = 'grid' | 'list';
 
@@ -32,6 +34,16 @@ export function StatusBadge({ video }: { video: Pick<Video, 'status' | 'progress
 export function PublishBadge({ state }: { state: Video['publishState'] }) {
   const t = useT();
   return <span className={`lib-badge lib-badge-pub-${state}`}>{t(`library.publish.${state}`)}</span>;
+}
+
+/** The thumbnail, lazily loaded; hidden again if the server has none (404) or it fails. */
+function PosterImage({ video }: { video: Pick<Video, 'id' | 'status'> }) {
+  const [failed, setFailed] = useState(false);
+  if (video.status !== 'ready' || failed) return null;
+  return (
+    <img className="lib-poster-img" src={`/api/v1/videos/${encodeURIComponent(video.id)}/poster?size=thumb`} alt="" loading="lazy" decoding="async"
+      width={320} height={180} onError={() => setFailed(true)} />
+  );
 }
 
 export function VideoResults({ videos, mode, selectable, selected, onToggle, onToggleAll }: Props) {
@@ -87,6 +99,7 @@ export function VideoResults({ videos, mode, selectable, selected, onToggle, onT
         <li key={v.id} className={['lib-card', selected.has(v.id) ? 'is-selected' : ''].join(' ')}>
           <div className={`lib-poster lib-poster-${v.status}`} aria-hidden="true">
             <Icon name="video" size={36} />
+            <PosterImage video={v} />
             <span className="lib-duration">{formatDuration(v.durationMs)}</span>
           </div>
           <div className="lib-card-body">
