@@ -18,6 +18,8 @@ export default defineConfig({
     assetsDir: 'assets',
     target: 'es2022',
     sourcemap: false,
+    // dist/.vite/manifest.json: which chunks each route loads (bench/web-bundle.bench.ts reads it).
+    manifest: true,
     modulePreload: { polyfill: false },
     // Keep CSS as files (style-src 'self'); never inline assets as data: scripts.
     cssCodeSplit: true,
