@@ -245,6 +245,100 @@ describe('playback delivery', () => {
     await setPolicy([{ type: 'public' }]);
   });
 
+  /** The node's grant cache listens (its barrier answers), so key fetches are served from memory. */
+  const cacheLive = async (node: TestHaven) => {
+    const grants = node.modules.playback.grants;
+    for (const deadline = Date.now() + 10_000; !grants.live; await new Promise((r) => setTimeout(r, 20))) {
+      assert.ok(Date.now() < deadline, 'the playback grant listener came up');
+    }
+    return grants;
+  };
+
+  test('a policy change or link revocation on one node stops key fetches on another at once', async () => {
+    const grantsB = await cacheLive(proxied);
+    const p = await playback(anonymous());
+    const keyOnB = (token: string) => fetch(new URL(`/play/${token}/key`, proxied.url));
+    assert.equal((await keyOnB(p.token)).status, 200);
+    assert.ok(grantsB.size > 0, 'node B keeps the grant in memory');
+
+    await setPolicy([{ type: 'public' }, { type: 'members' }]); // on node A
+    const denied = await keyOnB(p.token);
+    assert.equal(denied.status, 403);
+    assert.equal(((await denied.json()) as any).error.code, 'playback_grant_revoked');
+
+    await setPolicy([{ type: 'link' }]);
+    const link = await org.owner.post(`/api/v1/videos/${videoId}/links`, { label: 'two nodes' });
+    assert.equal(link.status, 201, JSON.stringify(link.body));
+    const viaLink = await playback(anonymous(), `?link=${encodeURIComponent(link.body.secret)}`);
+    for (let i = 0; i < 3; i++) assert.equal((await keyOnB(viaLink.token)).status, 200);
+    assert.equal((await org.owner.call('DELETE', `/api/v1/videos/${videoId}/links/${link.body.id}`)).status, 204);
+    const afterRevoke = await keyOnB(viaLink.token);
+    assert.equal(afterRevoke.status, 403, 'the next fetch on node B after the revocation on node A is refused');
+    await afterRevoke.arrayBuffer();
+
+    // Node B really answers from memory: a revocation written with the triggers off (so never announced) goes
+    // unseen there until the announcement comes — which is why the triggers, not the writers, announce.
+    const silent = await org.owner.post(`/api/v1/videos/${videoId}/links`, { label: 'silent' });
+    const viaSilent = await playback(anonymous(), `?link=${encodeURIComponent(silent.body.secret)}`);
+    assert.equal((await keyOnB(viaSilent.token)).status, 200);
+    const owner = await haven.platform.db.ownerPool.connect();
+    try {
+      await owner.query('begin');
+      await owner.query('set local session_replication_role = replica');
+      await owner.query('update video_links set revoked_at = now() where id = $1', [silent.body.id]);
+      await owner.query('commit');
+    } finally {
+      owner.release();
+    }
+    assert.equal((await keyOnB(viaSilent.token)).status, 200, 'served from the cache');
+    await haven.platform.db.ownerPool.query(`select pg_notify('haven_playback_changed', $1)`, [`v:${videoId}`]);
+    assert.equal((await keyOnB(viaSilent.token)).status, 403, 'the announcement drops it');
+
+    // Link expiry is checked against the clock, not the cached answer: an expiry moved into the past ends the grant.
+    const expiring = await org.owner.post(`/api/v1/videos/${videoId}/links`, { label: 'expiring', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const viaExpiring = await playback(anonymous(), `?link=${encodeURIComponent(expiring.body.secret)}`);
+    assert.equal((await keyOnB(viaExpiring.token)).status, 200);
+    await haven.platform.db.withTenant(org.tenantId, (tx) => tx.updateTable('video_links').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', expiring.body.id).execute());
+    assert.equal((await keyOnB(viaExpiring.token)).status, 403);
+
+    // A video moved to the trash (by any writer) ends every grant on it; restoring brings them back.
+    await setPolicy([{ type: 'public' }]);
+    const again = await playback(anonymous());
+    assert.equal((await keyOnB(again.token)).status, 200);
+    const trashed = await org.owner.call('DELETE', `/api/v1/videos/${videoId}`);
+    assert.equal(trashed.status, 200, JSON.stringify(trashed.body));
+    assert.equal((await keyOnB(again.token)).status, 403, 'trashed');
+    const restored = await org.owner.post(`/api/v1/trash/video/${videoId}/restore`, {});
+    assert.equal(restored.status, 200, JSON.stringify(restored.body));
+    assert.equal((await keyOnB(again.token)).status, 200, 'restored');
+  });
+
+  test('while the listener is down every key fetch asks the database, so a revocation still stops it', async () => {
+    const grantsB = await cacheLive(proxied);
+    await setPolicy([{ type: 'link' }]);
+    const link = await org.owner.post(`/api/v1/videos/${videoId}/links`, { label: 'listener down' });
+    const viaLink = await playback(anonymous(), `?link=${encodeURIComponent(link.body.secret)}`);
+    const keyOnB = () => fetch(new URL(`/play/${viaLink.token}/key`, proxied.url));
+    assert.equal((await keyOnB()).status, 200);
+    assert.equal((await keyOnB()).status, 200);
+
+    const listeners = await haven.platform.db.ownerPool.query<{ pid: number }>(
+      `select pid from pg_stat_activity where application_name = 'haven-playback-grants' and datname = current_database()`);
+    assert.equal(listeners.rowCount, 2, 'one listener per node');
+    // Both nodes' listeners go; the revocation's notification reaches nobody.
+    for (const { pid } of listeners.rows) await haven.platform.db.ownerPool.query('select pg_terminate_backend($1)', [pid]);
+    assert.equal((await org.owner.call('DELETE', `/api/v1/videos/${videoId}/links/${link.body.id}`)).status, 204);
+    const refused = await keyOnB();
+    assert.equal(refused.status, 403, 'the next fetch is refused');
+    assert.equal(((await refused.json()) as any).error.code, 'playback_grant_revoked');
+
+    // The listener comes back on its own, with an empty cache.
+    await cacheLive(proxied);
+    assert.equal(grantsB.size, 0);
+    assert.equal((await keyOnB()).status, 403);
+    await setPolicy([{ type: 'public' }]);
+  });
+
   test('staff playback is audited; another tenant gets 404 and no token', async () => {
     const p = await playback(org.owner);
     assert.ok(p.token);

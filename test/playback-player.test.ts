@@ -3,8 +3,9 @@
 // from its encrypted HLS ladder under each kind of access policy. Every
 // request the browser makes is recorded: all of them must go to Haven.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +18,75 @@ import { createOrg, type Org } from './helpers/library.ts';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--mute-audio', '--autoplay-policy=no-user-gesture-required',
   // Sites that embed or link to the player, all served by the test's second server on this machine.
   '--host-resolver-rules=MAP partner.example 127.0.0.1, MAP elsewhere.example 127.0.0.1'];
+
+// ---- a real OpenID provider (oidc-provider) with its own login form ----
+
+interface OidcProvider {
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  interactionFinished(req: IncomingMessage, res: ServerResponse, result: object, opts?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+}
+interface LoginIdp { issuer: string; clientId: string; clientSecret: string; logins: string[]; close(): Promise<void> }
+
+/** An IdP whose interaction page is an HTML sign-in form (user "pat", password below), as a viewer meets it. */
+async function startLoginIdp(redirectUri: string): Promise<LoginIdp> {
+  const moduleName = 'oidc-provider';
+  const { Provider } = (await import(moduleName)) as { Provider: new (issuer: string, config: object) => OidcProvider };
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const accounts = new Map([['pat', { password: 'aurora borealis 7', claims: { email: 'pat@partner.test', email_verified: true } }]]);
+  let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => void res.writeHead(503).end();
+  const server = createServer((req, res) => handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const idp: LoginIdp = {
+    issuer, clientId: 'haven-player-audience', clientSecret: randomBytes(24).toString('base64url'), logins: [],
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+  const provider = new Provider(issuer, {
+    clients: [{ client_id: idp.clientId, client_secret: idp.clientSecret, redirect_uris: [redirectUri], response_types: ['code'], grant_types: ['authorization_code'], token_endpoint_auth_method: 'client_secret_post' }],
+    jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'player-idp-1', alg: 'RS256', use: 'sig' }] },
+    cookies: { keys: [randomBytes(16).toString('hex')] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+    features: { devInteractions: { enabled: false } },
+    async findAccount(_ctx: unknown, sub: string) {
+      const account = accounts.get(sub);
+      return account && { accountId: sub, claims: async () => ({ sub, ...account.claims }) };
+    },
+    async loadExistingGrant(ctx: any) {
+      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+      grant.addOIDCScope('openid email');
+      await grant.save();
+      return grant;
+    },
+  });
+  const serve = provider.callback();
+  handle = (req, res) => {
+    const m = /^\/interaction\/([A-Za-z0-9_-]+)(\/login)?$/.exec(req.url ?? '');
+    if (!m) return serve(req, res);
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>Partner sign-in</title><form method="post" action="/interaction/${m[1]}/login">
+        <label>User <input id="idp-user" name="user"></label><label>Password <input id="idp-password" name="password" type="password"></label>
+        <button id="idp-submit" type="submit">Sign in</button></form>`);
+      return;
+    }
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      const form = new URLSearchParams(body);
+      const user = form.get('user') ?? '';
+      const ok = accounts.get(user)?.password === form.get('password');
+      idp.logins.push(`${user}:${ok ? 'ok' : 'refused'}`);
+      if (!ok) {
+        res.writeHead(401, { 'content-type': 'text/html' }).end(`<!doctype html><p id="idp-error">Wrong user or password.</p><a id="idp-retry" href="/interaction/${m[1]}">Try again</a>`);
+        return;
+      }
+      provider.interactionFinished(req, res, { login: { accountId: user } }, { mergeWithLastSubmission: false }).catch((err: Error) => res.writeHead(500).end(err.message));
+    });
+  };
+  return idp;
+}
 
 interface Opened { page: Page; requests: string[]; responses: { url: string; status: number }[] }
 
@@ -231,5 +301,42 @@ describe('player in Chromium', () => {
     const frame = framing.frames().find((f) => f.url().includes('/embed/'));
     assert.ok(!frame || !(await frame.$('#haven-player').catch(() => null)), 'the embed page was not rendered inside a foreign site');
     await context.close();
+  });
+  test('SSO audience: the player offers the sign-in, the provider\'s form signs in, and it plays back on /watch', async () => {
+    const idp = await startLoginIdp(`${haven.url}/api/v1/audience/sso/callback`);
+    try {
+      const created = await org.owner.post('/api/v1/sso/providers', { name: 'Partners', preset: 'generic', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      await setPolicy({ audiences: [{ type: 'sso', emailDomains: ['partner.test'] }] });
+      const context = await browser.newContext();
+      const { page, requests, responses } = await open(context, `${haven.url}/watch/${videoId}`);
+      await showsError(page, 'sso_required');
+      await page.waitForSelector('a.haven-sso');
+      assert.match((await page.textContent('a.haven-sso'))!, /Partners/);
+
+      // To the provider's own page, its form in this browser; a wrong password stays there.
+      await Promise.all([page.waitForURL((u) => u.href.startsWith(`${idp.issuer}/interaction/`)), page.click('a.haven-sso')]);
+      const formUrl = page.url();
+      await page.fill('#idp-user', 'pat');
+      await page.fill('#idp-password', 'wrong password');
+      await Promise.all([page.waitForSelector('#idp-error'), page.click('#idp-submit')]);
+      assert.match((await page.textContent('#idp-error'))!, /Wrong/);
+      await page.goto(formUrl);
+      await page.fill('#idp-user', 'pat');
+      await page.fill('#idp-password', 'aurora borealis 7');
+      await Promise.all([page.waitForURL(`${haven.url}/watch/${videoId}`, { timeout: 15_000 }), page.click('#idp-submit')]);
+      assert.deepEqual(idp.logins, ['pat:refused', 'pat:ok']);
+      assert.ok((await context.cookies(haven.url)).some((c) => c.name === 'haven_audience' && c.httpOnly), 'an audience session cookie');
+
+      await play(page);
+      assert.ok(responses.some((r) => /\/play\/[^/]+\/key$/.test(r.url) && r.status === 200), 'the key was served to the audience viewer');
+      // After the sign-in, everything the player loads comes from Haven.
+      const back = requests.lastIndexOf(`${haven.url}/watch/${videoId}`);
+      assert.ok(back > 0, 'the provider sent the browser back to the watch page');
+      onlyHaven(requests.slice(back));
+      await context.close();
+    } finally {
+      await idp.close();
+    }
   });
 });

@@ -35,6 +35,8 @@ export function createPlaybackModule(platform: Platform, deps: PlaybackDeps) {
   return {
     access,
     accessManagement: accessPart.management,
+    /** Grant facts this node keeps while it listens for playback changes (access/grant-cache.ts). */
+    grants: accessPart.grants,
     /** Verifies playback tokens (analytics, player). */
     playbackTokens: delivery.tokens,
     /** Caption tracks (player part). */

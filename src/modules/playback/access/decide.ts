@@ -1,7 +1,8 @@
 // The access decision as the rest of playback sees it (contracts.ts): find the
 // video wherever it lives, gather what the viewer brings, let the pure policy
-// function decide, audit refusals. stillValid is the one-round-trip check
-// behind every key fetch.
+// function decide, audit refusals. stillValid is the check behind every key
+// fetch: from the node's grant cache while it listens for changes, else one
+// round trip (grant-cache.ts).
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../../platform/errors.ts';
 import type { Platform } from '../../../platform/platform.ts';
@@ -9,6 +10,7 @@ import type { AuditService } from '../../audit/service.ts';
 import type { Actor, TenantRole } from '../../identity/actor.ts';
 import { hashSecret } from '../../identity/secrets.ts';
 import type { AccessDecision, GrantBasis, PlaybackAccess, ViewerIdentity, ViewerRequest } from '../contracts.ts';
+import { factsKey, type GrantCache, grantHolds } from './grant-cache.ts';
 import { AUDIENCE_COOKIE, type CookieSigner, unlockCookieName } from './cookies.ts';
 import { defaultPolicy, evaluatePolicy, type Policy, type PolicyFacts, policySchema } from './policy.ts';
 import * as store from './store.ts';
@@ -35,10 +37,12 @@ export interface AccessDeps {
   platform: Platform;
   audit: AuditService;
   cookies: CookieSigner;
+  /** The node's cache of grant facts; without one every check asks the database. */
+  grants?: GrantCache;
 }
 
 export function createPlaybackAccess(deps: AccessDeps): PlaybackAccess {
-  const { platform: { db, log }, audit, cookies } = deps;
+  const { platform: { db, log }, audit, cookies, grants } = deps;
 
   async function denied(videoId: string, tenantId: string, viewer: ViewerRequest, decision: Extract<AccessDecision, { allowed: false }>): Promise<AccessDecision> {
     await audit.recordNow({ ...viewer.ctx, tenantId }, {
@@ -121,11 +125,17 @@ export function createPlaybackAccess(deps: AccessDeps): PlaybackAccess {
       return { allowed: true, basis };
     },
 
-    stillValid(basis, now) {
-      return store.grantStillValid(db.appPool, {
-        tenantId: basis.tenantId, videoId: basis.videoId, version: basis.policyVersion, linkId: basis.linkId,
-        memberId: basis.viewer.kind === 'member' ? basis.viewer.id : undefined, now,
-      });
+    async stillValid(basis, now) {
+      const key = factsKey(basis);
+      if (grants && await grants.synced()) {
+        const cached = grants.lookup(key);
+        if (cached.hit) return grantHolds(cached.facts, basis, now.getTime());
+      }
+      const generation = grants?.generation();
+      const memberId = basis.viewer.kind === 'member' ? basis.viewer.id : undefined;
+      const facts = await store.grantFacts(db.appPool, { tenantId: basis.tenantId, videoId: basis.videoId, linkId: basis.linkId, memberId });
+      if (grants && generation !== undefined) grants.store(key, basis, facts, generation);
+      return grantHolds(facts, basis, now.getTime());
     },
 
     async frameAncestors(videoId) {

@@ -7,8 +7,10 @@ import type { Platform } from '../../../platform/platform.ts';
 import type { AuditService } from '../../audit/service.ts';
 import type { PlaybackAccess } from '../contracts.ts';
 import { createAudienceSso } from './audience-sso.ts';
+import { listenForPlaybackChanges } from './change-listener.ts';
 import { createCookieSigner } from './cookies.ts';
 import { createPlaybackAccess as createDecisions } from './decide.ts';
+import { createGrantCache } from './grant-cache.ts';
 import { createAccessManagement } from './management.ts';
 import { registerAccessRoutes } from './routes.ts';
 
@@ -24,17 +26,32 @@ export function createPlaybackAccess(deps: PlaybackAccessDeps): PlaybackAccess {
   return createDecisions({ ...deps, cookies: createCookieSigner(deps.platform.signingKey) });
 }
 
-/** The decisions and the management and viewer routes, as the playback module wires them. */
+/** Grant facts kept per node (grant-cache.ts): bounded, and aged out as a last resort. */
+export const GRANT_CACHE_ENTRIES = 20_000;
+export const GRANT_CACHE_TTL_MS = 30_000;
+
+/**
+ * The decisions and the management and viewer routes, as the playback module
+ * wires them. A node that serves HTTP listens for playback changes and keeps
+ * grant facts in memory while it does.
+ */
 export function createAccessPart(deps: PlaybackAccessDeps) {
   const cookies = createCookieSigner(deps.platform.signingKey);
-  const access = createDecisions({ ...deps, cookies });
+  const grants = createGrantCache({ maxEntries: GRANT_CACHE_ENTRIES, ttlMs: GRANT_CACHE_TTL_MS });
+  const listener = listenForPlaybackChanges(deps.platform.db.appUrl, grants, deps.platform.log);
+  const access = createDecisions({ ...deps, cookies, grants });
   const management = createAccessManagement({ ...deps, cookies });
   const audienceSso = createAudienceSso({ ...deps, cookies });
   return {
     access,
     management,
     audienceSso,
+    grants,
     registerRoutes(app: HttpServer): void {
+      app.addHook('onClose', async () => {
+        await listener.stop();
+      });
+      void listener.start();
       registerAccessRoutes(app, management);
       audienceSso.registerRoutes(app);
     },

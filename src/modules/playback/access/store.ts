@@ -3,6 +3,7 @@
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Tx } from '../../../platform/db/database.ts';
+import type { GrantFacts } from './grant-cache.ts';
 
 export interface VideoAccessRow {
   id: string;
@@ -110,12 +111,25 @@ export async function upsertAudienceAccount(tx: Tx, row: { id: string; tenant_id
 export const enabledProviders = (tx: Tx, tenantId: string) =>
   tx.selectFrom('sso_providers').select(['id', 'name']).where('tenant_id', '=', tenantId).where('enabled', '=', true).orderBy('name').execute() as Promise<{ id: string; name: string }[]>;
 
-/** One round trip (migrations/0010_playback_access.ts); the plan is kept per connection. */
-export async function grantStillValid(pool: pg.Pool, args: { tenantId: string; videoId: string; version: number; linkId?: string; memberId?: string; now: Date }): Promise<boolean> {
-  const { rows } = await pool.query<{ ok: boolean }>({
-    name: 'haven_playback_grant_valid',
-    text: 'select haven_playback_grant_valid($1, $2, $3, $4, $5, $6) as ok',
-    values: [args.tenantId, args.videoId, args.version, args.linkId ?? null, args.memberId ?? null, args.now],
+/**
+ * What a grant rests on, in one round trip (migrations/0019_playback_changes.ts):
+ * undefined when the video or its tenant is gone or in the trash. Times come
+ * back as times; grant-cache.ts's grantHolds checks them against the clock.
+ */
+export async function grantFacts(pool: pg.Pool, args: { tenantId: string; videoId: string; linkId?: string; memberId?: string }): Promise<GrantFacts | undefined> {
+  const { rows } = await pool.query<{ policy_version: number; available_from: Date | null; available_until: Date | null; link_ok: boolean; link_expires_at: Date | null; staff: boolean }>({
+    name: 'haven_playback_grant_facts',
+    text: 'select * from haven_playback_grant_facts($1, $2, $3, $4)',
+    values: [args.tenantId, args.videoId, args.linkId ?? null, args.memberId ?? null],
   });
-  return rows[0]?.ok === true;
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    policyVersion: r.policy_version,
+    availableFrom: r.available_from?.getTime() ?? null,
+    availableUntil: r.available_until?.getTime() ?? null,
+    linkOk: r.link_ok,
+    linkExpiresAt: r.link_expires_at?.getTime() ?? null,
+    staff: r.staff,
+  };
 }

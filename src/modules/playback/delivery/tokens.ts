@@ -8,7 +8,7 @@
 // token'). The fields are encrypted as well as signed because a token rides
 // in URLs (browser history, proxy and CDN logs): it must not show who
 // watches (viewer and session ids) or from which address (bound IP).
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { GrantBasis, PlaybackGrant, PlaybackTokenVerifier, ViewerIdentity } from '../contracts.ts';
 
@@ -36,8 +36,10 @@ export interface PlaybackTokens extends PlaybackTokenVerifier {
 
 export function createPlaybackTokens(signingKey: Buffer, opts: PlaybackTokenOptions): PlaybackTokens {
   const keys = Buffer.from(hkdfSync('sha256', signingKey, Buffer.alloc(0), 'haven playback token', 64));
-  const macKey = keys.subarray(0, 32);
-  const encKey = keys.subarray(32, 64);
+  // Imported once: handing raw Buffers to createHmac/createCipheriv imports them again on every call.
+  const macKey = createSecretKey(keys.subarray(0, 32));
+  const encKey = createSecretKey(keys.subarray(32, 64));
+  keys.fill(0);
   const clock = opts.now ?? (() => new Date());
 
   function issue(basis: GrantBasis, extra: { playbackId?: string; ip?: string; ttlSeconds?: number }) {
