@@ -140,6 +140,40 @@ describe('erasure of a data subject', () => {
     assert.ok((await q(`select 1 from audit_events where action = 'privacy.subject.erase.verification_failed'`)).length > 0);
   });
 
+  test('the verification scan searches uuid arrays, json, whole names and enums, and skips only columns that cannot hold the identifiers', async () => {
+    const org = await signedInOwner(haven, 'Probe', 'fay@probe.test');
+    const fayId = (await q(`select id from users where email_normalized = 'fay@probe.test'`))[0].id as string;
+    await q(`update users set display_name = 'Fay Probe-Person', username = 'fay-probe-long-name', username_normalized = 'fay-probe-long-name' where id = $1`, [fayId]);
+    // A scratch schema (read as the owner, like the job queue's) with one planted copy per column kind, and columns that cannot hold them.
+    await q(`create schema erasure_probe`);
+    try {
+      await q(`create type erasure_probe.mood as enum ('calm', 'busy')`);
+      await q(`create table erasure_probe.things (
+        id int primary key, watchers uuid[], doc jsonb, label text, short varchar(8), mood erasure_probe.mood,
+        kind text check (kind in ('a', 'b')), code text check (length(code) <= 5), token bytea, n bigint)`);
+      await q(`insert into erasure_probe.things values
+        (1, array[gen_random_uuid(), $1::uuid], '{"who": "x"}', 'fay probe-person', 'abc', 'calm', 'a', 'ab', 'x', 1),
+        (2, '{}', jsonb_build_object('contact', 'FAY@probe.test'), 'Fay Probe-Person and more', 'fay', 'busy', 'b', 'fay', '\\x00', 2)`, [fayId]);
+      const report = await eraseSubject(deps, { email: 'fay@probe.test' }, ctx);
+      assert.equal(report.state, 'error');
+      const where = (f: { where: string; identifier: string; rows?: number }) => `${f.where}:${f.identifier}:${f.rows}`;
+      assert.deepEqual(report.verification!.findings.map(where).sort(), [
+        'erasure_probe.things.doc:email_or_id:1',
+        'erasure_probe.things.label:name:1',
+        'erasure_probe.things.watchers:id:1',
+      ]);
+      const skipped = report.verification!.database.skipped;
+      assert.ok(skipped['type bytea']! >= 1 && skipped['type int8']! >= 1 && skipped['type int4']! >= 1, JSON.stringify(skipped));
+      assert.ok(skipped['enum whose labels cannot hold them']! >= 1, JSON.stringify(skipped));
+      assert.ok(skipped['CHECK (col in (…)) whose values cannot hold them']! >= 1, JSON.stringify(skipped));
+      assert.ok(skipped['length bound shorter than every identifier']! >= 2, JSON.stringify(skipped));
+      assert.ok(report.verification!.database.slowest.length > 0);
+      void org;
+    } finally {
+      await q(`drop schema erasure_probe cascade`);
+    }
+  });
+
   test('a tampered ledger is detected', async () => {
     const ledger = defaultLedger(haven.platform);
     const lines = readFileSync(ledger.path, 'utf8').trim().split('\n');

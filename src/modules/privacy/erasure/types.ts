@@ -46,7 +46,16 @@ export interface VerificationReport {
   findings: VerificationFinding[];
   /** Findings in places the report says were retained (allowed). */
   retainedFindings: VerificationFinding[];
-  database: { tables: number; columns: number; ms: number };
+  database: {
+    tables: number;
+    /** Columns searched (uuid by equality, text-like for substrings and whole names). */
+    columns: number;
+    ms: number;
+    /** Columns not searched, counted by the reason they cannot hold the identifiers (scan-columns.ts). */
+    skipped: Record<string, number>;
+    /** The tables that took longest, for the operator (ms each, scanned concurrently). */
+    slowest: { table: string; ms: number }[];
+  };
   storage: { prefixesChecked: number; objectsListed: number; note: string };
   logs: { filesScanned: number; unreadable: string[]; note: string };
 }

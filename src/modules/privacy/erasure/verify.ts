@@ -5,13 +5,14 @@
 // what the report says was retained fails the erasure.
 import { createReadStream, type Dirent, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Platform } from '../../../platform/platform.ts';
+import { CATALOG_SQL, type CatalogColumn, classifyColumn } from './scan-columns.ts';
 import type { ErasurePlan, TableOutcome, VerificationFinding, VerificationReport } from './types.ts';
 
 /** The erasure's own bookkeeping holds the plan while it runs; it is cleared when the erasure is done. */
 const NOT_SCANNED = new Set(['public.privacy_erasures', 'public.kysely_migration', 'public.kysely_migration_lock']);
-const TEXTLIKE = new Set(['text', 'character varying', 'character', 'json', 'jsonb', 'ARRAY', 'USER-DEFINED', 'uuid', 'name']);
+/** Connections scanning at once: the two largest tables side by side, the small ones alongside. */
 const SCAN_CONCURRENCY = 3;
 
 const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -22,70 +23,61 @@ export async function verifyErasure(platform: Platform, input: VerifyInput): Pro
   const { plan } = input;
   const allowed = new Set(input.retained.flatMap((o) => o.columns.map((c) => `public.${o.table}.${c}`)));
   const found: VerificationFinding[] = [];
-  const db = await scanDatabase(platform, plan, found);
-  const storage = await scanStorage(platform, plan, found);
-  const logs = await scanFiles(platform.config.dataDir, plan, found);
+  // The object listing and the file reads wait on I/O while the database scan keeps the CPUs busy.
+  const [db, storage, logs] = await Promise.all([
+    scanDatabase(platform, plan, found),
+    scanStorage(platform, plan, found),
+    scanFiles(platform.config.dataDir, plan, found),
+  ]);
   const findings = found.filter((f) => !(f.place === 'database' && allowed.has(f.where)));
   const retainedFindings = found.filter((f) => f.place === 'database' && allowed.has(f.where));
   return { ok: findings.length === 0, findings, retainedFindings, database: db, storage, logs };
 }
 
+interface ScanTable {
+  schema: string;
+  table: string;
+  pages: number;
+  uuid: { name: string; array: boolean }[];
+  text: { name: string; needles: string[]; names: string[] }[];
+}
+
 async function scanDatabase(platform: Platform, plan: ErasurePlan, found: VerificationFinding[]): Promise<VerificationReport['database']> {
   const started = Date.now();
   const ids = plan.identities;
-  const uuids = [...ids.userIds, ...ids.audienceIds];
-  const substrings = [...(ids.email ? [ids.email] : []), ...uuids].map(likePattern);
-  const names = ids.names.map((n) => n.toLowerCase()).filter((n) => n.length >= 3);
-  const { rows: cols } = await platform.db.ownerPool.query<{ schema: string; table: string; column: string; type: string }>(`
-    select c.table_schema as schema, c.table_name as table, c.column_name as column, c.data_type as type
-    from information_schema.columns c join information_schema.tables t using (table_schema, table_name)
-    where t.table_type = 'BASE TABLE' and c.table_schema not in ('pg_catalog', 'information_schema')
-    order by 1, 2, c.ordinal_position`);
-  const tables = new Map<string, { schema: string; table: string; columns: { name: string; type: string }[] }>();
+  const uuids = [...new Set([...ids.userIds, ...ids.audienceIds].map((u) => u.toLowerCase()))];
+  const needles = [...new Set([...(ids.email ? [ids.email.toLowerCase()] : []), ...uuids])];
+  const names = [...new Set(ids.names.map((n) => n.toLowerCase()).filter((n) => n.length >= 3))];
+  const { rows: cols } = await platform.db.ownerPool.query<CatalogColumn>(CATALOG_SQL);
+  const tables = new Map<string, ScanTable>();
+  const skipped: Record<string, number> = {};
+  let columnCount = 0;
   for (const c of cols) {
     const key = `${c.schema}.${c.table}`;
-    if (NOT_SCANNED.has(key) || !TEXTLIKE.has(c.type)) continue;
-    if (!tables.has(key)) tables.set(key, { schema: c.schema, table: c.table, columns: [] });
-    tables.get(key)!.columns.push({ name: c.column, type: c.type });
+    if (NOT_SCANNED.has(key)) continue;
+    const how = classifyColumn(c, needles, names);
+    if (how.kind === 'skip') {
+      skipped[how.reason] = (skipped[how.reason] ?? 0) + 1;
+      continue;
+    }
+    if (how.kind === 'uuid' && !uuids.length) continue;
+    if (how.kind === 'text' && !how.needles.length && !how.names.length) continue;
+    columnCount++;
+    if (!tables.has(key)) tables.set(key, { schema: c.schema, table: c.table, pages: Number(c.pages), uuid: [], text: [] });
+    const t = tables.get(key)!;
+    if (how.kind === 'uuid') t.uuid.push({ name: c.column, array: how.array });
+    else t.text.push({ name: c.column, needles: how.needles, names: how.names });
   }
-  let columnCount = 0;
-  const queue = [...tables.values()];
+  // Largest first, so the big tables are scanned side by side rather than one after the other at the end.
+  const queue = [...tables.values()].sort((a, b) => b.pages - a.pages);
+  const profile: { table: string; ms: number }[] = [];
   const worker = async () => {
     for (let t = queue.shift(); t; t = queue.shift()) {
-      const checks: { column: string; identifier: string; expr: ReturnType<typeof sql> }[] = [];
-      for (const c of t.columns) {
-        const ref = sql.ref(c.name);
-        if (c.type === 'uuid') {
-          // A uuid column can only hold the ids, whole: equality, which indexes serve.
-          if (uuids.length) checks.push({ column: c.name, identifier: 'id', expr: sql`${ref} = any(${uuids}::uuid[])` });
-          continue;
-        }
-        const text = c.type === 'text' || c.type === 'character varying' || c.type === 'character' ? sql`${ref}` : sql`${ref}::text`;
-        if (substrings.length) checks.push({ column: c.name, identifier: 'email_or_id', expr: sql`${text} ilike any(${substrings}::text[])` });
-        if (names.length) checks.push({ column: c.name, identifier: 'name', expr: sql`lower(${text}) = any(${names}::text[])` });
-      }
-      columnCount += t.columns.length;
-      if (!checks.length) continue;
-      // First pass: one pattern match per row over all its text columns joined; most tables end here.
-      const textCols = t.columns.filter((c) => c.type !== 'uuid');
-      const quick = [
-        ...(textCols.length && substrings.length ? [sql`concat_ws(chr(1), ${sql.join(textCols.map((c) => sql`${sql.ref(c.name)}::text`))}) ilike any(${substrings}::text[])`] : []),
-        ...checks.filter((ch) => ch.identifier !== 'email_or_id').map((ch) => ch.expr),
-      ];
-      const probe = sql<{ hit: boolean }>`select exists (select 1 from ${sql.table(`${t.schema}.${t.table}`)} where ${sql.join(quick, sql` or `)}) as hit`;
-      const probed = t.schema === 'public'
-        ? await platform.db.withPlatform((tx) => probe.execute(tx))
-        : await (async () => {
-            const compiled = probe.compile(platform.db.app);
-            return platform.db.ownerPool.query<{ hit: boolean }>(compiled.sql, compiled.parameters as unknown[]);
-          })();
-      if (!probed.rows[0]?.hit) continue;
-      const counts = sql.join(checks.map((ch, i) => sql`count(*) filter (where ${ch.expr}) as ${sql.ref(`c${i}`)}`));
-      const query = sql<Record<string, string>>`select ${counts} from ${sql.table(`${t.schema}.${t.table}`)} where ${sql.join(checks.map((c) => c.expr), sql` or `)}`;
-      const run = (exec: (q: typeof query) => Promise<{ rows: Record<string, string>[] }>) => exec(query);
+      const t0 = Date.now();
+      const { query, checks } = scanQuery(t, uuids);
       // Haven's tables are read as the app role in platform scope; other schemas (the job queue) as the owner.
       const result = t.schema === 'public'
-        ? await platform.db.withPlatform((tx) => run((q) => q.execute(tx)))
+        ? await platform.db.withPlatform((tx) => query.execute(tx))
         : await (async () => {
             const compiled = query.compile(platform.db.app);
             return platform.db.ownerPool.query<Record<string, string>>(compiled.sql, compiled.parameters as unknown[]);
@@ -95,10 +87,43 @@ async function scanDatabase(platform: Platform, plan: ErasurePlan, found: Verifi
         const n = Number(row[`c${i}`] ?? 0);
         if (n > 0) found.push({ place: 'database', where: `${t.schema}.${t.table}.${ch.column}`, identifier: ch.identifier, rows: n });
       });
+      profile.push({ table: `${t.schema}.${t.table}`, ms: Date.now() - t0 });
     }
   };
   await Promise.all(Array.from({ length: SCAN_CONCURRENCY }, worker));
-  return { tables: tables.size, columns: columnCount, ms: Date.now() - started };
+  profile.sort((a, b) => b.ms - a.ms);
+  return { tables: tables.size, columns: columnCount, ms: Date.now() - started, skipped, slowest: profile.slice(0, 5) };
+}
+
+/**
+ * One pass over the table: the WHERE clause lower-cases the row's searched
+ * text columns joined by chr(1) once and matches every identifier against it
+ * (a substring for the email and ids; chr(1) + name + chr(1) for a name as a
+ * whole value), or a uuid column equals an id. Only the rows it lets through —
+ * none, when the person is gone — are then counted column by column.
+ */
+function scanQuery(t: ScanTable, uuids: string[]) {
+  const checks: { column: string; identifier: string; expr: RawBuilder<unknown> }[] = [];
+  for (const c of t.uuid) {
+    const ref = sql.ref(c.name);
+    checks.push({ column: c.name, identifier: 'id', expr: c.array ? sql`${ref} && ${uuids}::uuid[]` : sql`${ref} = any(${uuids}::uuid[])` });
+  }
+  const sep = '\u0001';
+  const prefilter: RawBuilder<unknown>[] = [];
+  if (t.text.length) {
+    const patterns = [...new Set(t.text.flatMap((c) => [...c.needles.map(likePattern), ...c.names.map((n) => likePattern(`${sep}${n}${sep}`))]))];
+    const joined = sql.join(t.text.map((c) => sql`${sql.ref(c.name)}::text`));
+    prefilter.push(sql`lower(chr(1) || concat_ws(chr(1), ${joined}) || chr(1)) like any(${patterns}::text[])`);
+    for (const c of t.text) {
+      const text = sql`lower(${sql.ref(c.name)}::text)`;
+      if (c.needles.length) checks.push({ column: c.name, identifier: 'email_or_id', expr: sql`${text} like any(${c.needles.map(likePattern)}::text[])` });
+      if (c.names.length) checks.push({ column: c.name, identifier: 'name', expr: sql`${text} = any(${c.names}::text[])` });
+    }
+  }
+  prefilter.push(...checks.filter((ch) => ch.identifier === 'id').map((ch) => ch.expr));
+  const counts = sql.join(checks.map((ch, i) => sql`count(*) filter (where ${ch.expr}) as ${sql.ref(`c${i}`)}`));
+  const query = sql<Record<string, string>>`select ${counts} from ${sql.table(`${t.schema}.${t.table}`)} where ${sql.join(prefilter, sql` or `)}`;
+  return { query, checks };
 }
 
 async function scanStorage(platform: Platform, plan: ErasurePlan, found: VerificationFinding[]): Promise<VerificationReport['storage']> {
