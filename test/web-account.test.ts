@@ -184,11 +184,16 @@ describe('web: account, my data and the public landing', () => {
   });
 
   test('downloads their data and requests erasure', async () => {
-    await org.as('admin');
+    const adminId = (await (await org.as('admin')).get('/api/v1/account')).body.id;
+    // The owner looks at the admin's record: the admin sees that access on their own page.
+    assert.equal((await org.owner.get(`/api/v1/users/${adminId}`)).status, 200);
     const email = `admin@${org.slug}.test`;
     const { page, context, requests } = await openPage(browser, haven, { signedInAs: { email, password: PASSWORD }, path: '/account/privacy' });
     try {
       await page.getByRole('heading', { level: 1, name: 'My data' }).waitFor();
+      const accessLog = page.getByRole('table', { name: 'Who accessed my account' });
+      await accessLog.getByRole('cell', { name: 'Viewed your account details' }).waitFor();
+      assert.match(await accessLog.textContent() ?? '', /Staff member [0-9a-f-]{36}/);
       await page.getByRole('button', { name: 'Request my data' }).click();
       const download = page.getByRole('button', { name: /^Download the data of the request/ });
       await download.waitFor({ timeout: 45_000 });

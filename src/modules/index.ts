@@ -7,6 +7,7 @@ import { defineJob } from '../platform/jobs.ts';
 import type { Platform } from '../platform/platform.ts';
 import { registerAuditJobs } from './audit/jobs.ts';
 import { registerAuditRoutes } from './audit/routes.ts';
+import { registerOwnAccessRoutes } from './audit/own-access-routes.ts';
 import { type AuditService, createAuditService } from './audit/service.ts';
 import { createIdentityModule, type IdentityModule } from './identity/index.ts';
 import { createLibraryModule, emitVideoEvent, type LibraryModule } from './library/index.ts';
@@ -69,6 +70,7 @@ export async function createModules(platform: Platform): Promise<Modules> {
     async registerRoutes(app) {
       identity.registerRoutes(app);
       registerAuditRoutes(app, audit);
+      registerOwnAccessRoutes(app, audit);
       await library.registerRoutes(app);
       await media.registerRoutes(app);
       await playback.registerRoutes(app);

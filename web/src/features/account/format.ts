@@ -29,3 +29,23 @@ export function toBase64url(buffer: ArrayBuffer | ArrayBufferView): string {
   for (const b of bytes) bin += String.fromCharCode(b);
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
+
+const factValue = (v: unknown): string => (v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+/**
+ * An audit entry's recorded facts in one line: changed fields as
+ * "role: viewer → editor", details as "category: personal_data".
+ */
+export function describeAuditFacts(diff: unknown, details: unknown): string {
+  const parts: string[] = [];
+  if (diff && typeof diff === 'object') {
+    for (const [field, change] of Object.entries(diff as Record<string, unknown>)) {
+      const c = change as { from?: unknown; to?: unknown } | null;
+      parts.push(c && typeof c === 'object' && ('from' in c || 'to' in c) ? `${field}: ${factValue(c.from)} → ${factValue(c.to)}` : `${field}: ${factValue(change)}`);
+    }
+  }
+  if (details && typeof details === 'object') {
+    for (const [key, value] of Object.entries(details as Record<string, unknown>)) parts.push(`${key}: ${factValue(value)}`);
+  }
+  return parts.join(', ');
+}

@@ -1,8 +1,9 @@
 // The parts of "My data": what is held, consents, requests, and who looked.
 import { useEffect, useState } from 'react';
-import { api, ApiError, call } from '../../../api/client.ts';
+import { api, call } from '../../../api/client.ts';
 import type { ResponseOf } from '../../../api/types.ts';
-import { errorText, useFormat, useT } from '../../../app/i18n.tsx';
+import { errorText, hasMessage, useFormat, useT } from '../../../app/i18n.tsx';
+import { describeAuditFacts } from '../format.ts';
 import { useSession } from '../../../app/session.tsx';
 import { Button, DataTable, ErrorView, Loading, Section, useAsync, useToast } from '../../../ui/index.ts';
 
@@ -160,48 +161,81 @@ export function RequestsSection({ requests, onDownload, busy }: { requests: Priv
   );
 }
 
-type AuditEntry = ResponseOf<'/api/v1/audit/events'>['items'][number];
+type AccessEntry = ResponseOf<'/api/v1/account/access-log'>['items'][number];
 
-/** Accesses to my account by others (support, admins), from the audit trail. */
+function actorText(t: ReturnType<typeof useT>, a: AccessEntry['actor']): string {
+  if (a.type === 'system') return t('account.access.actor.system', { job: a.job ?? '—' });
+  if (a.type === 'support_grant') return t('account.access.actor.support_grant', { grant: a.grant ?? '—' });
+  if (!a.userId) return t('account.access.actor.erased');
+  return t(a.type === 'api_token' ? 'account.access.actor.api_token' : 'account.access.actor.user', { id: a.userId });
+}
+
+/**
+ * Accesses to my account by others (admins, support, operators, Haven's jobs),
+ * from the audit trail; newest first, more on request.
+ */
 export function AccessLogSection() {
   const t = useT();
   const fmt = useFormat();
-  const { role, user } = useSession();
-  const mayRead = role === 'admin' || role === 'owner';
-  const [items, setItems] = useState<AuditEntry[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [attempt, setAttempt] = useState(0);
+  const first = useAsync(() => call(api.GET('/api/v1/account/access-log', { params: { query: { limit: 25 } } })), []);
+  const [more, setMore] = useState<{ items: AccessEntry[]; cursor: string | null | undefined; loading: boolean; error?: unknown }>({ items: [], cursor: undefined, loading: false });
 
-  useEffect(() => {
-    if (!mayRead || !user) return;
-    let live = true;
-    setError(null);
-    call(api.GET('/api/v1/audit/events', { params: { query: { targetId: user.id, limit: '200' } as { scope?: 'tenant' } } }))
-      .then((r) => { if (live) setItems(r.items.filter((e) => e.actor.id !== user.id)); })
-      .catch((err: unknown) => { if (live) setError(err instanceof ApiError ? err : err); });
-    return () => { live = false; };
-  }, [mayRead, user, attempt]);
+  useEffect(() => { setMore({ items: [], cursor: undefined, loading: false }); }, [first.data]);
+  const cursor = more.cursor === undefined ? first.data?.nextCursor ?? null : more.cursor;
+
+  async function loadMore() {
+    if (!cursor) return;
+    setMore((m) => ({ ...m, loading: true, error: undefined }));
+    try {
+      const page = await call(api.GET('/api/v1/account/access-log', { params: { query: { limit: 25, cursor } } }));
+      setMore((m) => ({ items: [...m.items, ...page.items], cursor: page.nextCursor, loading: false }));
+    } catch (err) {
+      setMore((m) => ({ ...m, loading: false, error: err }));
+    }
+  }
+
+  const action = (e: AccessEntry) => {
+    const key = `account.access.action.${e.action}`;
+    return hasMessage(key) ? <span title={e.action}>{t(key)}</span> : <code>{e.action}</code>;
+  };
+  const outcome = (e: AccessEntry) => {
+    const key = `account.access.outcome.${e.outcome}`;
+    return hasMessage(key) ? t(key) : e.outcome;
+  };
 
   return (
     <Section title={t('account.access.title')}>
       <p className="muted">{t('account.access.intro')}</p>
-      {!mayRead ? <p className="alert alert-info">{t('account.access.not_available')}</p>
-        : error ? <ErrorView error={error} onRetry={() => setAttempt((n) => n + 1)} />
-        : !items ? <Loading />
+      {first.error ? <ErrorView error={first.error} onRetry={first.reload} />
+        : !first.data ? <Loading />
         : (
-          <DataTable
-            caption={t('account.access.title')}
-            captionHidden
-            rows={items}
-            rowKey={(e) => String(e.id)}
-            columns={[
-              { key: 'when', header: t('account.consent.when'), render: (e) => fmt.dateTime(e.occurredAt) },
-              { key: 'who', header: t('account.access.who'), render: (e) => `${e.actor.ref ?? e.actor.type}${e.actor.via ? ` (${e.actor.via})` : ''}` },
-              { key: 'action', header: t('account.access.action'), render: (e) => <code>{e.action}</code> },
-              { key: 'outcome', header: t('account.access.outcome'), render: (e) => e.outcome },
-            ]}
-            empty={t('account.access.none')}
-          />
+          <>
+            <DataTable
+              caption={t('account.access.title')}
+              captionHidden
+              rows={[...first.data.items, ...more.items]}
+              rowKey={(e) => String(e.id)}
+              columns={[
+                { key: 'when', header: t('account.consent.when'), render: (e) => fmt.dateTime(e.occurredAt) },
+                { key: 'who', header: t('account.access.who'), render: (e) => (
+                  <>
+                    <span className="account-access-who">{actorText(t, e.actor)}</span>
+                    <span className="muted account-access-scope">{t(`account.access.scope.${e.scope}`)}</span>
+                  </>
+                ) },
+                { key: 'action', header: t('account.access.action'), render: action },
+                { key: 'outcome', header: t('account.access.outcome'), render: outcome },
+                { key: 'details', header: t('account.access.details'), render: (e) => describeAuditFacts(e.diff, e.details) || '—' },
+              ]}
+              empty={t('account.access.none')}
+            />
+            {more.error ? <ErrorView error={more.error} onRetry={loadMore} /> : null}
+            {cursor ? (
+              <div className="row account-actions">
+                <Button busy={more.loading} onClick={loadMore}>{t('account.access.more')}</Button>
+              </div>
+            ) : null}
+          </>
         )}
     </Section>
   );
