@@ -19,15 +19,24 @@ import { ensureVideoKeys } from './keys.ts';
 import { hlsPrefix, originalKey } from './objects.ts';
 import { failVideo, loadVideo, type PipelineDeps, reportStep, type TechnicalRecord } from './pipeline.ts';
 import { tenantLimits } from './quotas.ts';
+import { removeSourceObjects, takeOverReplacement } from './replace.ts';
 import { transcodeGroups } from './groups.ts';
 import { addStoredBytes, insertPlannedRenditions, type PlannedRendition, renditionsOf, uploadOfVideo } from './store.ts';
 
 export async function ingest(deps: PipelineDeps, ref: VideoRef, ctx: JobContext): Promise<unknown> {
   const { db, keyring, config, jobs, storage } = deps.platform;
-  const video = await loadVideo(deps, ref);
+  let video = await loadVideo(deps, ref);
+  if (video?.status === 'ready') {
+    // A ready video's ingest is its replacement's: refused, or the new source takes the video over (replace.ts).
+    const outcome = await takeOverReplacement(deps, ref, ctx);
+    if (outcome !== 'swapped') return { replacement: outcome };
+    video = await loadVideo(deps, ref);
+  }
   if (!video || video.status !== 'processing') return { skipped: video?.status ?? 'gone' };
 
   if (!video.original_key) {
+    // Nothing may be stored yet; after a replacement's takeover the old version's objects may be (a crash before they went).
+    await removeSourceObjects(deps, { tenantId: ref.tenantId, videoId: ref.videoId, region: video.region });
     const upload = await db.withTenant(ref.tenantId, (tx) => uploadOfVideo(tx, ref.videoId));
     const staged = upload && deps.staging.uploadFile(video.region, upload.id);
     if (!staged || !(await stat(staged).catch(() => undefined))) {

@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { failVideo, type PipelineDeps, removeEverything } from './pipeline.ts';
 import { isUploadId } from './staging.ts';
 import { uploadById } from './store.ts';
+import { isReplacementUpload } from './replace.ts';
 
 export interface SweepReport { removed: string[]; stalled: number; failedCleaned: number }
 
@@ -25,8 +26,11 @@ export async function sweepStaging(deps: PipelineDeps, region: string, now = new
   for (const entry of await entries(join(regionDir, 'uploads'))) {
     const id = entry.name.replace(/\.json$/, '');
     const upload = isUploadId(id) ? await db.withPlatform((tx) => uploadById(tx, id)) : undefined;
-    // Unfinished uploads belong to the expiry job; processing ones are the pipeline's source.
-    const keep = upload && (upload.video_status === 'uploading' || (upload.video_status === 'processing' && !old(entry.mtime)));
+    // Unfinished uploads belong to the expiry job; processing ones are the pipeline's source; a ready
+    // video's upload is a replacement of its source (replace.ts): unfinished, or waiting for its ingest.
+    const keep = upload && (upload.video_status === 'uploading'
+      || (upload.video_status === 'processing' && !old(entry.mtime))
+      || (isReplacementUpload(upload) && (upload.completed_at === null || !old(entry.mtime))));
     if (!keep) removed.push(await remove(entry.path));
   }
   for (const dir of ['sources', 'work']) {

@@ -66,7 +66,7 @@ export async function registerUploadRoutes(app: HttpServer, deps: { db: Database
     scope.post(UPLOADS_PATH, {
       schema: {
         tags: ['uploads'], summary: 'Start an upload (tus creation)',
-        description: `${TUS_DOC} Upload-Length is required; Upload-Metadata may carry filename and title. Creates the video (status uploading); answers 201 with Location (the upload) and ${VIDEO_ID_HEADER}.`,
+        description: `${TUS_DOC} Upload-Length is required; Upload-Metadata may carry filename and title. Creates the video (status uploading); answers 201 with Location (the upload) and ${VIDEO_ID_HEADER}. With Upload-Metadata replaces = a ready video's id, the upload instead replaces that video's source (a new version; the video stays ready until the new file is accepted; 409 while another replacement is under way; docs/media.md).`,
         response: { 201: z.null(), 412: errorResponses[400], 413: errorResponses[400], ...errorResponses },
       },
     }, async (req, reply) => {

@@ -12,6 +12,7 @@ import { actorUserId, type RequestContext, systemContext } from '../identity/act
 import { authorize } from '../identity/access.ts';
 import { ingestJob } from './jobs.ts';
 import { assertUploadFits } from './quotas.ts';
+import { isReplacementUpload, openReplacement, pendingReplacement, replacedVideoId } from './replace.ts';
 import type { Staging } from './staging.ts';
 import { type UploadRow, uploadById } from './store.ts';
 
@@ -47,11 +48,16 @@ export function createUploadRecords(deps: UploadDeps) {
   async function finish(tenantId: string, uploadId: string, ctx?: RequestContext): Promise<boolean> {
     const done = await db.withTenant(tenantId, async (tx) => {
       const upload = await uploadById(tx, uploadId);
-      if (!upload || upload.completed_at || upload.video_status !== 'uploading') return undefined;
+      if (!upload || upload.completed_at || (upload.video_status !== 'uploading' && !isReplacementUpload(upload))) return undefined;
       const received = await stagedBytes(staging.uploadFile(upload.region, upload.id));
       if (received !== upload.size_bytes) return undefined;
       const res = await tx.updateTable('uploads').set({ completed_at: sql`now()`, received_bytes: received }).where('id', '=', uploadId).where('completed_at', 'is', null).executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) return undefined;
+      if (isReplacementUpload(upload)) {
+        // The video stays ready with its current version; ingest validates the new file first (replace.ts).
+        await audit.record(tx, ctx ?? systemContext('media.upload', tenantId), { action: 'video.source.upload.complete', target: { type: 'video', id: upload.video_id }, details: { sizeBytes: received } });
+        return upload;
+      }
       await tx.updateTable('videos')
         .set({ status: 'processing', progress_step: 'queued', progress_percent: 0, source_size_bytes: received, updated_at: sql`now()` })
         .where('id', '=', upload.video_id).execute();
@@ -72,6 +78,14 @@ export function createUploadRecords(deps: UploadDeps) {
       authorize(ctx, 'videos:write');
       if (size === undefined) {
         throw new AppError('upload_length_required', 400, 'Declare the file size with Upload-Length; uploads of unknown length (Upload-Defer-Length) are not accepted.');
+      }
+      const replaces = replacedVideoId(metadata);
+      if (replaces) {
+        await db.withTenant(ctx.tenantId, async (tx) => {
+          await assertUploadFits(tx, ctx.tenantId, size, config);
+          await openReplacement(tx, audit, { ...ctx, tenantId: ctx.tenantId! }, replaces, region, uploadId, size, config.uploadExpiryHours);
+        });
+        return { videoId: replaces };
       }
       const title = initialTitle(metadata);
       const videoId = randomUUID();
@@ -117,6 +131,12 @@ export function createUploadRecords(deps: UploadDeps) {
         const current = await uploadById(tx, upload.id, { lock: true });
         if (!current) throw notFound('upload');
         const received = await stagedBytes(staging.uploadFile(current.region, current.id));
+        if (isReplacementUpload(current) && !current.completed_at && received !== current.size_bytes) {
+          // Only the replacement goes; the video keeps its current source.
+          await tx.deleteFrom('uploads').where('id', '=', current.id).execute();
+          await audit.record(tx, ctx, { action: 'video.source.upload.cancel', target: { type: 'video', id: current.video_id }, details: { receivedBytes: received } });
+          return;
+        }
         if (current.completed_at || current.video_status !== 'uploading' || received === current.size_bytes) {
           throw new AppError('upload_complete', 400, 'A finished upload cannot be cancelled; its video is being processed.');
         }
@@ -137,6 +157,12 @@ export function createUploadRecords(deps: UploadDeps) {
       for (const u of due) {
         if (await finish(u.tenant_id, u.id)) { finished++; continue; }
         await db.withTenant(u.tenant_id, async (tx) => {
+          const replacement = await pendingReplacement(tx, u.video_id);
+          if (replacement?.id === u.id) {
+            await tx.deleteFrom('uploads').where('id', '=', u.id).execute();
+            await audit.record(tx, systemContext('media.expire-uploads', u.tenant_id), { action: 'video.source.upload.expire', target: { type: 'video', id: u.video_id }, details: { declaredBytes: u.size_bytes } });
+            return;
+          }
           const gone = await tx.deleteFrom('videos').where('id', '=', u.video_id).where('status', '=', 'uploading').executeTakeFirst();
           if (Number(gone.numDeletedRows) === 1) {
             await audit.record(tx, systemContext('media.expire-uploads', u.tenant_id), { action: 'video.upload.expire', target: { type: 'video', id: u.video_id }, details: { declaredBytes: u.size_bytes } });
