@@ -60,6 +60,8 @@ const fixtures: Record<string, Fixture> = {
   '/api/v1/analytics/videos/{id}': id('video'),
   // privacy offboarding: operators only; anyone else is told the tenant does not exist
   '/api/v1/platform/tenants/{id}/offboard': id('tenant'),
+  // media quotas: operators only; anyone else is told the tenant does not exist
+  '/api/v1/platform/tenants/{id}/quotas': id('tenant'),
   // privacy: the trash (B's video is not in A's trash, whichever state it is in)
   '/api/v1/trash/{type}/{id}/restore': (b) => ({ type: 'video', id: b.ids.video! }),
   '/api/v1/trash/{type}/{id}': (b) => ({ type: 'video', id: b.ids.video! }),

@@ -3,6 +3,8 @@
 import { AppError } from '../platform/errors.ts';
 import type { TenantChange } from '../modules/identity/operator.ts';
 import { tenantSettingsSchema } from '../modules/identity/settings.ts';
+import { systemContext } from '../modules/identity/actor.ts';
+import { type QuotaChange, quotaChangeSchema, tenantQuotas, updateTenantQuotas } from '../modules/media/quotas.ts';
 import { required, UsageError } from './usage.ts';
 import { type CliCommand, out, type Values, withHaven } from './with-haven.ts';
 
@@ -78,8 +80,50 @@ async function set(values: Values): Promise<number> {
   });
 }
 
+/** Command-line option → media limit; each takes a whole number or "default". */
+const quotaOptions = { 'storage-bytes': 'storageBytes', 'max-file-bytes': 'maxFileBytes', 'max-duration-seconds': 'maxDurationSeconds' } as const;
+
+export function parseQuotaChange(values: Values): QuotaChange {
+  const change: Record<string, number | null> = {};
+  for (const [option, key] of Object.entries(quotaOptions)) {
+    const raw = values[option];
+    if (raw === undefined) continue;
+    const text = String(raw).trim();
+    if (text === 'default') change[key] = null;
+    else if (/^\d+$/.test(text)) change[key] = Number(text);
+    else throw new UsageError(`tenant quotas: --${option} must be a whole number or "default"`);
+  }
+  const parsed = quotaChangeSchema.safeParse(change);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const option = Object.entries(quotaOptions).find(([, key]) => key === issue.path[0])?.[0] ?? String(issue.path[0]);
+    throw new UsageError(`tenant quotas: --${option} ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+async function quotas(values: Values): Promise<number> {
+  required(values, 'tenant');
+  const change = parseQuotaChange(values);
+  return withHaven(async ({ platform, modules }) => {
+    const tenant = await modules.tenants.bySlug(String(values.tenant));
+    if (!tenant) throw new AppError('tenant_not_found', 404, `No tenant has the slug "${values.tenant}" (see haven tenant list).`);
+    const q = await platform.db.withTenant(tenant.id, (tx) => Object.keys(change).length
+      ? updateTenantQuotas(tx, modules.audit, systemContext('operator', tenant.id), tenant.id, change, platform.config)
+      : tenantQuotas(tx, tenant.id, platform.config));
+    out(`${Object.keys(change).length ? 'updated' : 'limits of'} ${tenant.slug}:`);
+    for (const [option, key] of Object.entries(quotaOptions)) {
+      const l = q[key];
+      out(`  ${option.padEnd(21)} ${String(l.value).padStart(16)}  ${l.source === 'tenant' ? 'set for this tenant' : 'platform default'}`);
+    }
+    out(`  ${'stored-bytes'.padEnd(21)} ${String(q.usage.storedBytes).padStart(16)}`);
+    out(`  ${'uploading-bytes'.padEnd(21)} ${String(q.usage.uploadingBytes).padStart(16)}`);
+    return 0;
+  });
+}
+
 export const tenantCommand: CliCommand = {
-  summary: 'tenant list | create --name N [--slug S] [--region R] | set --tenant SLUG …',
+  summary: 'tenant list | create --name N [--slug S] [--region R] | set --tenant SLUG … | quotas --tenant SLUG …',
   help: [
     'Usage: haven tenant list',
     '       haven tenant create --name N [--slug S] [--region R]',
@@ -91,16 +135,24 @@ export const tenantCommand: CliCommand = {
     '  --allowed-domains L       only addresses at these domains may be members; "" allows any',
     '  --session-idle-minutes N  sign out after N idle minutes (5 to 10080)',
     '  --session-absolute-hours N  sign out N hours after sign-in at the latest (1 to 720)',
+    '',
+    '       haven tenant quotas --tenant SLUG [--storage-bytes N|default] [--max-file-bytes N|default] [--max-duration-seconds N|default]',
+    '',
+    '  Prints the media limits in force (and the storage in use); with options, changes them first.',
+    '  "default" returns a limit to the platform default (HAVEN_MEDIA_STORAGE_QUOTA_BYTES, HAVEN_MEDIA_MAX_FILE_BYTES,',
+    '  HAVEN_MEDIA_MAX_DURATION_SECONDS). The change is audited as tenant.quotas.update in the tenant\'s trail.',
   ].join('\n'),
   options: {
     name: { type: 'string' }, slug: { type: 'string' }, region: { type: 'string' }, tenant: { type: 'string' },
     'security-level': { type: 'string' }, 'two-factor': { type: 'string' }, 'allowed-domains': { type: 'string' },
     'session-idle-minutes': { type: 'string' }, 'session-absolute-hours': { type: 'string' },
+    'storage-bytes': { type: 'string' }, 'max-file-bytes': { type: 'string' }, 'max-duration-seconds': { type: 'string' },
   },
   async run(values, [action]) {
     if (action === 'list') return list();
     if (action === 'create') return create(values);
     if (action === 'set') return set(values);
-    throw new UsageError('tenant: expected "list", "create" or "set"');
+    if (action === 'quotas') return quotas(values);
+    throw new UsageError('tenant: expected "list", "create", "set" or "quotas"');
   },
 };

@@ -11,6 +11,7 @@ import { type PipelineDeps, pipelineHandler, type VideoEventEmitter } from './pi
 import { transcodeGroup } from './renditions.ts';
 import { registerMediaRoutes } from './routes.ts';
 import { registerPosterRoute } from './poster-route.ts';
+import { registerQuotaRoutes } from './quota-routes.ts';
 import { createStaging } from './staging.ts';
 import { sweepStaging } from './sweeper.ts';
 import { createTusServers } from './tus.ts';
@@ -38,6 +39,7 @@ export function createMediaModule(platform: Platform, deps: { audit: AuditServic
       app.addHook('preClose', async () => events.closeAll());
       registerMediaRoutes(app, events);
       registerPosterRoute(app, { platform, audit: deps.audit });
+      registerQuotaRoutes(app, { db, config: platform.config, audit: deps.audit });
       await registerUploadRoutes(app, { db, tus, records, tenants: deps.tenants, staging });
     },
 

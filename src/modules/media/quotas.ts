@@ -3,10 +3,13 @@
 // upload's declared length counted as used until it completes, under a
 // per-tenant lock so two creations cannot both squeeze into the last gap.
 import { sql } from 'kysely';
+import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { Tx } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
-import { quotaRow, storageCommitted } from './store.ts';
+import type { RequestContext } from '../identity/actor.ts';
+import type { AuditService } from '../audit/service.ts';
+import { type QuotaRow, quotaRow, storageCommitted, storageUsage } from './store.ts';
 
 export interface TenantMediaLimits {
   storageBytes: number;
@@ -48,6 +51,74 @@ export async function setTenantLimits(tx: Tx, tenantId: string, limits: Partial<
   await tx.insertInto('media_quotas').values({ tenant_id: tenantId, ...values })
     .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ ...values, updated_at: sql`now()` }))
     .execute();
+}
+
+/** One limit as a tenant admin sees it: the value in force, and who set it. */
+export interface EffectiveLimit { value: number; source: 'tenant' | 'default'; default: number }
+
+export interface TenantQuotas {
+  storageBytes: EffectiveLimit;
+  maxFileBytes: EffectiveLimit;
+  maxDurationSeconds: EffectiveLimit;
+  /** Stored objects, and the declared length of uploads still arriving (both count against storage). */
+  usage: { storedBytes: number; uploadingBytes: number };
+  /** When an operator last changed this tenant's limits; null while all are defaults and never set. */
+  updatedAt: Date | null;
+}
+
+/** The limits in force for a tenant, each with its source, and what it uses now. */
+export async function tenantQuotas(tx: Tx, tenantId: string, defaults: Defaults): Promise<TenantQuotas> {
+  const row = await quotaRow(tx, tenantId);
+  const limit = (own: number | null | undefined, fallback: number): EffectiveLimit =>
+    own == null ? { value: fallback, source: 'default', default: fallback } : { value: Number(own), source: 'tenant', default: fallback };
+  const usage = await storageUsage(tx, tenantId);
+  return {
+    storageBytes: limit(row?.storage_bytes, defaults.mediaStorageQuotaBytes),
+    maxFileBytes: limit(row?.max_file_bytes, defaults.mediaMaxFileBytes),
+    maxDurationSeconds: limit(row?.max_duration_seconds, defaults.mediaMaxDurationSeconds),
+    usage: { storedBytes: usage.stored, uploadingBytes: usage.pending },
+    updatedAt: row?.updated_at ?? null,
+  };
+}
+
+/** An operator's change: a number sets a tenant's own limit, null returns it to the platform default, absent leaves it. */
+export const quotaChangeSchema = z.object({
+  storageBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+  maxFileBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+  maxDurationSeconds: z.number().int().min(1).max(24 * 3600).nullable().optional(),
+}).strict();
+export type QuotaChange = z.infer<typeof quotaChangeSchema>;
+
+/**
+ * Changes a tenant's limits (operators only: the caller decides who that is),
+ * audited as tenant.quotas.update with the before and after of the tenant's
+ * own values in the same transaction. Unknown tenant: tenant_not_found.
+ */
+export async function updateTenantQuotas(
+  tx: Tx, audit: Pick<AuditService, 'record'>, ctx: RequestContext, tenantId: string, change: QuotaChange, defaults: Defaults,
+): Promise<TenantQuotas> {
+  const parsed = quotaChangeSchema.safeParse(change);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new AppError('invalid_quota', 400, `${issue.path.join('.') || 'body'}: ${issue.message}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+  }
+  const given = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as QuotaChange;
+  if (Object.keys(given).length === 0) throw new AppError('invalid_quota', 400, 'Give at least one limit to change (a number of bytes or seconds, or null for the platform default).');
+  const tenant = await tx.selectFrom('tenants').select('id').where('id', '=', tenantId).forUpdate().executeTakeFirst();
+  if (!tenant) throw new AppError('tenant_not_found', 404, 'No tenant with that id exists.');
+  const before = await quotaRow(tx, tenantId);
+  await setTenantLimits(tx, tenantId, given);
+  const after = await quotaRow(tx, tenantId);
+  const own = (r: QuotaRow | undefined) => ({
+    storageBytes: r?.storage_bytes == null ? null : Number(r.storage_bytes),
+    maxFileBytes: r?.max_file_bytes == null ? null : Number(r.max_file_bytes),
+    maxDurationSeconds: r?.max_duration_seconds == null ? null : Number(r.max_duration_seconds),
+  });
+  await audit.record(tx, { ...ctx, tenantId }, {
+    action: 'tenant.quotas.update', target: { type: 'tenant', id: tenantId },
+    diff: { before: own(before), after: own(after) },
+  });
+  return tenantQuotas(tx, tenantId, defaults);
 }
 
 function formatBytes(n: number): string {

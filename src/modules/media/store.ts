@@ -150,15 +150,21 @@ export async function uploadOfVideo(tx: Tx, videoId: string): Promise<UploadRow 
 
 /** Storage a tenant uses or has promised to uploads still arriving. */
 export async function storageCommitted(tx: Tx, tenantId: string): Promise<number> {
+  const { stored, pending } = await storageUsage(tx, tenantId);
+  return stored + pending;
+}
+
+/** The two parts of storageCommitted: stored objects, and uploads' declared lengths still to arrive. */
+export async function storageUsage(tx: Tx, tenantId: string): Promise<{ stored: number; pending: number }> {
   const row = await tx.selectNoFrom([
     sql<number>`(select coalesce(sum(stored_bytes), 0) from videos where tenant_id = ${tenantId})`.as('stored'),
     sql<number>`(select coalesce(sum(size_bytes), 0) from uploads where tenant_id = ${tenantId} and completed_at is null)`.as('pending'),
   ]).executeTakeFirstOrThrow();
-  return Number(row.stored) + Number(row.pending);
+  return { stored: Number(row.stored), pending: Number(row.pending) };
 }
 
-export interface QuotaRow { storage_bytes: number | null; max_file_bytes: number | null; max_duration_seconds: number | null }
+export interface QuotaRow { storage_bytes: number | null; max_file_bytes: number | null; max_duration_seconds: number | null; updated_at: Date }
 
 export async function quotaRow(tx: Tx, tenantId: string): Promise<QuotaRow | undefined> {
-  return tx.selectFrom('media_quotas').select(['storage_bytes', 'max_file_bytes', 'max_duration_seconds']).where('tenant_id', '=', tenantId).executeTakeFirst() as Promise<QuotaRow | undefined>;
+  return tx.selectFrom('media_quotas').select(['storage_bytes', 'max_file_bytes', 'max_duration_seconds', 'updated_at']).where('tenant_id', '=', tenantId).executeTakeFirst() as Promise<QuotaRow | undefined>;
 }

@@ -267,6 +267,160 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/account/access-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who accessed my account: audit entries about me by administrators, support, operators and system jobs (newest first). Not itself audited. */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                action: string;
+                                actor: {
+                                    /** @description For support access: the pseudonymous reference of the consent grant used */
+                                    grant: string | null;
+                                    /** @description For system actors: the job or command (e.g. operator, setup) */
+                                    job: string | null;
+                                    /** @description user, api_token, support_grant or system */
+                                    type: string;
+                                    /** @description The staff member who acted (null for system jobs and erased accounts) */
+                                    userId: string | null;
+                                };
+                                details: unknown;
+                                diff: unknown;
+                                id: number;
+                                occurredAt: string;
+                                outcome: string;
+                                /**
+                                 * @description organization: recorded in this organization's trail; platform: by an operator or the platform itself
+                                 * @enum {string}
+                                 */
+                                scope: "organization" | "platform";
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/account/email": {
         parameters: {
             query?: never;
@@ -9835,6 +9989,185 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/platform/tenants/{id}/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a tenant's media limits (platform operators); null returns a limit to the platform default */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        maxDurationSeconds?: number | null;
+                        maxFileBytes?: number | null;
+                        storageBytes?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Longest accepted recording */
+                            maxDurationSeconds: {
+                                /** @description The platform default, in force whenever the tenant has no limit of its own */
+                                default: number;
+                                /**
+                                 * @description "tenant": set for this organization by a platform operator; "default": the platform's configured default
+                                 * @enum {string}
+                                 */
+                                source: "tenant" | "default";
+                                /** @description The limit in force */
+                                value: number;
+                            };
+                            /** @description Largest accepted upload */
+                            maxFileBytes: {
+                                /** @description The platform default, in force whenever the tenant has no limit of its own */
+                                default: number;
+                                /**
+                                 * @description "tenant": set for this organization by a platform operator; "default": the platform's configured default
+                                 * @enum {string}
+                                 */
+                                source: "tenant" | "default";
+                                /** @description The limit in force */
+                                value: number;
+                            };
+                            /** @description Storage: stored originals, renditions and images, plus uploads in progress */
+                            storageBytes: {
+                                /** @description The platform default, in force whenever the tenant has no limit of its own */
+                                default: number;
+                                /**
+                                 * @description "tenant": set for this organization by a platform operator; "default": the platform's configured default
+                                 * @enum {string}
+                                 */
+                                source: "tenant" | "default";
+                                /** @description The limit in force */
+                                value: number;
+                            };
+                            updatedAt: string | null;
+                            usage: {
+                                storedBytes: number;
+                                /** @description Declared length of uploads still arriving */
+                                uploadingBytes: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/playback/beacons": {
         parameters: {
             query?: never;
@@ -14368,6 +14701,175 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenant/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This organization's media limits (storage, file size, duration), who set each, and the storage in use (owners and admins) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Longest accepted recording */
+                            maxDurationSeconds: {
+                                /** @description The platform default, in force whenever the tenant has no limit of its own */
+                                default: number;
+                                /**
+                                 * @description "tenant": set for this organization by a platform operator; "default": the platform's configured default
+                                 * @enum {string}
+                                 */
+                                source: "tenant" | "default";
+                                /** @description The limit in force */
+                                value: number;
+                            };
+                            /** @description Largest accepted upload */
+                            maxFileBytes: {
+                                /** @description The platform default, in force whenever the tenant has no limit of its own */
+                                default: number;
+                                /**
+                                 * @description "tenant": set for this organization by a platform operator; "default": the platform's configured default
+                                 * @enum {string}
+                                 */
+                                source: "tenant" | "default";
+                                /** @description The limit in force */
+                                value: number;
+                            };
+                            /** @description Storage: stored originals, renditions and images, plus uploads in progress */
+                            storageBytes: {
+                                /** @description The platform default, in force whenever the tenant has no limit of its own */
+                                default: number;
+                                /**
+                                 * @description "tenant": set for this organization by a platform operator; "default": the platform's configured default
+                                 * @enum {string}
+                                 */
+                                source: "tenant" | "default";
+                                /** @description The limit in force */
+                                value: number;
+                            };
+                            updatedAt: string | null;
+                            usage: {
+                                storedBytes: number;
+                                /** @description Declared length of uploads still arriving */
+                                uploadingBytes: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/trash": {
         parameters: {
             query?: never;
@@ -14800,7 +15302,7 @@ export interface paths {
         put?: never;
         /**
          * Start an upload (tus creation)
-         * @description tus 1.0.0 resumable upload (creation, creation-with-upload, termination, expiration). Send Tus-Resumable: 1.0.0; with a session cookie also X-CSRF-Token, or use a Bearer token with videos:write. Upload-Length is required; Upload-Metadata may carry filename and title. Creates the video (status uploading); answers 201 with Location (the upload) and Haven-Video-Id.
+         * @description tus 1.0.0 resumable upload (creation, creation-with-upload, termination, expiration). Send Tus-Resumable: 1.0.0; with a session cookie also X-CSRF-Token, or use a Bearer token with videos:write. Upload-Length is required; Upload-Metadata may carry filename and title. Creates the video (status uploading); answers 201 with Location (the upload) and Haven-Video-Id. With Upload-Metadata replaces = a ready video's id, the upload instead replaces that video's source (a new version; the video stays ready until the new file is accepted; 409 while another replacement is under way; docs/media.md).
          */
         post: {
             parameters: {

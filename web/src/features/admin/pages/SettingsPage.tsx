@@ -3,7 +3,7 @@
 // single sign-on providers with the transfer bases they may need.
 import { useEffect, useState } from 'react';
 import { api, call } from '../../../api/client.ts';
-import { useT } from '../../../app/i18n.tsx';
+import { useFormat, useLanguage, useT } from '../../../app/i18n.tsx';
 import { Form } from '../../../ui/Form.tsx';
 import { CheckboxField, SelectField, TextField } from '../../../ui/fields.tsx';
 import { Section } from '../../../ui/Page.tsx';
@@ -11,6 +11,7 @@ import { AdminPage, Failure, Loading, Notice } from '../components/layout.tsx';
 import { SsoProviders, TransferBases } from '../components/SsoAndTransfers.tsx';
 import { useResource } from '../use-resource.ts';
 import '../admin.css';
+import './settings-quotas.css';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/;
 const int = (v: string) => (/^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN);
@@ -26,9 +27,7 @@ export default function SettingsPage() {
       <TenantSettings onSaved={setSaved} />
       <AnalyticsSettings onSaved={setSaved} />
       <DsarSettings onSaved={setSaved} />
-      <Section title={t('admin.settings.quotas')}>
-        <p data-testid="quotas-note">{t('admin.settings.quotasNote')}</p>
-      </Section>
+      <QuotaSettings />
       <SsoProviders />
       <TransferBases />
     </AdminPage>
@@ -152,6 +151,59 @@ function DsarSettings({ onSaved }: { onSaved: (m: string) => void }) {
           <CheckboxField label={t('admin.dsarSettings.approval')} name="requireApproval" hint={t('admin.dsarSettings.approvalHint')} checked={f.approval} onChange={(e) => setF({ ...f, approval: e.target.checked })} />
           <TextField label={t('admin.dsarSettings.mediaLimit')} name="exportMediaLimitBytes" inputMode="numeric" value={f.mb} hint={t('admin.dsarSettings.mediaLimitHint')} onChange={(e) => setF({ ...f, mb: e.target.value })} />
         </Form>
+      )}
+    </Section>
+  );
+}
+
+/** Media limits are the platform operator's to set (PUT /api/v1/platform/tenants/{id}/quotas); admins see them and the usage. */
+function QuotaSettings() {
+  const t = useT();
+  const format = useFormat();
+  const { language } = useLanguage();
+  const quotas = useResource(() => call(api.GET('/api/v1/tenant/quotas')), []);
+  const q = quotas.data;
+  const used = q ? q.usage.storedBytes + q.usage.uploadingBytes : 0;
+  const duration = (seconds: number) => {
+    const [value, unit] = seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
+    return new Intl.NumberFormat(language, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
+  };
+  const source = (s: 'tenant' | 'default') => <span className={`admin-badge admin-quota-source-${s}`}>{t(`admin.quotas.source.${s}`)}</span>;
+  return (
+    <Section title={t('admin.settings.quotas')}>
+      <p className="admin-muted" data-testid="quotas-note">{t('admin.quotas.intro')}</p>
+      {quotas.loading && <Loading />}
+      {quotas.error && <Failure error={quotas.error} retry={quotas.reload} />}
+      {q && (
+        <dl className="admin-dl admin-quotas" data-testid="quotas">
+          <div className="admin-dl-row">
+            <dt id="quota-storage">{t('admin.quotas.storage')}</dt>
+            <dd>
+              <span data-testid="quota-storage">{t('admin.quotas.storageUsed', {
+                used: format.bytes(used), limit: format.bytes(q.storageBytes.value),
+                percent: new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 1 }).format(q.storageBytes.value ? used / q.storageBytes.value : 0),
+              })}</span>{' '}
+              {source(q.storageBytes.source)}
+              <meter className="admin-quota-meter" aria-labelledby="quota-storage" min={0} max={q.storageBytes.value} value={Math.min(used, q.storageBytes.value)}
+                low={q.storageBytes.value * 0.8} high={q.storageBytes.value * 0.95} optimum={0} />
+              <span className="admin-muted" data-testid="quota-usage">{t('admin.quotas.usageDetail', { stored: format.bytes(q.usage.storedBytes), uploading: format.bytes(q.usage.uploadingBytes) })}</span>
+            </dd>
+          </div>
+          <div className="admin-dl-row">
+            <dt>{t('admin.quotas.maxFile')}</dt>
+            <dd><span data-testid="quota-max-file">{format.bytes(q.maxFileBytes.value)}</span> {source(q.maxFileBytes.source)}</dd>
+          </div>
+          <div className="admin-dl-row">
+            <dt>{t('admin.quotas.maxDuration')}</dt>
+            <dd><span data-testid="quota-max-duration">{duration(q.maxDurationSeconds.value)}</span> {source(q.maxDurationSeconds.source)}</dd>
+          </div>
+          {q.updatedAt && (
+            <div className="admin-dl-row">
+              <dt>{t('admin.quotas.updatedAt')}</dt>
+              <dd>{format.dateTime(q.updatedAt)}</dd>
+            </div>
+          )}
+        </dl>
       )}
     </Section>
   );
