@@ -138,7 +138,7 @@ describe('embedded PostgreSQL lifecycle', () => {
       const down = await waitFor(async () => {
         const status = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(3000) }).then((r) => r.status, () => undefined);
         return status === 503 || /restarting it/.test(haven.output()) ? true : undefined;
-      }, 20_000, '/readyz 503');
+      }, 60_000, '/readyz 503');
       assert.equal(down, true);
       await waitReady(base, 60_000).catch((err) => { throw new Error(`${err.message}; Haven said:\n${haven.output().split('\n').filter((l) => !l.includes('"reqId"')).slice(-30).join('\n')}`); });
       assert.notEqual(postmasterInfo(pgData).pid, restarted);
