@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { failVideo, type PipelineDeps, removeEverything } from './pipeline.ts';
 import { isUploadId } from './staging.ts';
 import { uploadById } from './store.ts';
-import { isReplacementUpload } from './replace.ts';
+import { isReplacementUpload, pendingReplacement } from './replace.ts';
 
 export interface SweepReport { removed: string[]; stalled: number; failedCleaned: number }
 
@@ -30,7 +30,8 @@ export async function sweepStaging(deps: PipelineDeps, region: string, now = new
     // video's upload is a replacement of its source (replace.ts): unfinished, or waiting for its ingest.
     const keep = upload && (upload.video_status === 'uploading'
       || (upload.video_status === 'processing' && !old(entry.mtime))
-      || (isReplacementUpload(upload) && (upload.completed_at === null || !old(entry.mtime))));
+      || (isReplacementUpload(upload) && (upload.completed_at === null || !old(entry.mtime))
+        && (await db.withPlatform((tx) => pendingReplacement(tx, upload.video_id)))?.id === upload.id));
     if (!keep) removed.push(await remove(entry.path));
   }
   for (const dir of ['sources', 'work']) {
