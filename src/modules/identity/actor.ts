@@ -15,9 +15,19 @@ export interface RequestContext {
   actor: Actor;
   /** The tenant the request works in, if any. */
   tenantId?: string;
+  /** What that tenant allows its members now, read with the credential (no extra query per request). */
+  tenantState?: TenantState;
   requestId?: string;
   ip?: string;
   userAgent?: string;
+}
+
+/** Everything; reads only (offboarding: the contract ended); nothing (the tenant is in the trash or purged). */
+export type TenantState = 'active' | 'read_only' | 'deleted';
+
+export function tenantStateOf(status: string | null, deleted: boolean): TenantState {
+  if (deleted) return 'deleted';
+  return status === 'offboarding' || status === 'ended' ? 'read_only' : 'active';
 }
 
 export const systemContext = (job: string, tenantId?: string): RequestContext => ({ actor: { type: 'system', job }, tenantId });

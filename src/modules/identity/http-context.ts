@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { AppError } from '../../platform/errors.ts';
 import type { HttpServer } from '../../platform/http/server.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestContext } from './actor.ts';
+import { type Actor, type RequestContext, type TenantState, tenantStateOf } from './actor.ts';
 import { Forbidden } from './access.ts';
 import type { AuditPort } from './audit-port.ts';
 import { hashSecret, safeEqual, sessionBoundToken } from './secrets.ts';
@@ -38,14 +38,16 @@ export function installRequestContext(app: HttpServer, platform: Platform, sessi
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.decorateRequest('session', undefined);
 
-  async function tokenActor(token: string): Promise<{ actor: Actor; tenantId: string } | undefined> {
+  async function tokenActor(token: string): Promise<{ actor: Actor; tenantId: string; tenantState: TenantState } | undefined> {
     if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 100) return undefined;
     const row = await db.withPlatform((tx) =>
       tx
         .selectFrom('api_tokens as k')
         .innerJoin('users as u', 'u.id', 'k.user_id')
         .innerJoin('memberships as m', (j) => j.onRef('m.user_id', '=', 'k.user_id').onRef('m.tenant_id', '=', 'k.tenant_id'))
-        .select(['k.id', 'k.tenant_id', 'k.user_id', 'k.scopes', 'k.expires_at', 'k.last_used_at', 'm.role', 'u.status'])
+        .innerJoin('tenants as t', 't.id', 'k.tenant_id')
+        .select(['k.id', 'k.tenant_id', 'k.user_id', 'k.scopes', 'k.expires_at', 'k.last_used_at', 'm.role', 'u.status', 't.status as tenant_status'])
+        .select((eb) => eb.or([eb('t.deleted_at', 'is not', null), eb('t.purged_at', 'is not', null)]).as('tenant_deleted'))
         .where('k.token_hash', '=', hashSecret(token))
         .where('k.revoked_at', 'is', null)
         .executeTakeFirst(),
@@ -54,37 +56,37 @@ export function installRequestContext(app: HttpServer, platform: Platform, sessi
     if (!row.last_used_at || clock.now().getTime() - row.last_used_at.getTime() > 60_000) {
       await db.withTenant(row.tenant_id, (tx) => tx.updateTable('api_tokens').set({ last_used_at: sql`now()` }).where('id', '=', row.id).execute());
     }
-    return { actor: { type: 'api_token', tokenId: row.id, userId: row.user_id, tenantId: row.tenant_id, role: row.role, scopes: row.scopes }, tenantId: row.tenant_id };
+    return {
+      actor: { type: 'api_token', tokenId: row.id, userId: row.user_id, tenantId: row.tenant_id, role: row.role, scopes: row.scopes },
+      tenantId: row.tenant_id,
+      tenantState: tenantStateOf(row.tenant_status, Boolean(row.tenant_deleted)),
+    };
   }
 
-  app.addHook('onRequest', async (req) => {
-    const base = { requestId: req.id, ip: req.ip, userAgent: req.headers['user-agent'] };
-    req.ctx = { ...base, actor: { type: 'anonymous' } };
-    if (req.routeOptions.config?.tokenAuthenticated) return;
+  /** Who sent a request that carries a credential (an API token or a session cookie). */
+  async function identify(req: FastifyRequest, base: Omit<RequestContext, 'actor'>): Promise<void> {
     const auth = req.headers.authorization;
     if (auth) {
       const [scheme, value] = auth.split(' ', 2);
       if (scheme?.toLowerCase() !== 'bearer' || !value) throw new AppError('invalid_authorization', 401, 'Use "Authorization: Bearer <api token>".');
       const found = await tokenActor(value.trim());
       if (!found) throw new AppError('invalid_token', 401, 'The API token is invalid, expired or revoked.');
-      req.ctx = { ...base, actor: found.actor, tenantId: found.tenantId };
+      req.ctx = { ...base, actor: found.actor, tenantId: found.tenantId, tenantState: found.tenantState };
       return;
     }
-    const cookie = req.cookies[SESSION_COOKIE];
-    if (!cookie) return;
-    const session = await sessions.resolve(cookie);
+    const session = await sessions.resolve(req.cookies[SESSION_COOKIE]!);
     if (!session) return; // an expired or forged cookie is the same as none
     req.session = session;
     req.ctx = {
       ...base,
       tenantId: session.tenantId ?? undefined,
+      tenantState: session.tenantState ?? undefined,
       actor: { type: 'user', userId: session.userId, tenantId: session.tenantId ?? undefined, role: session.role ?? undefined, platformRoles: session.platformRoles, sessionId: session.id },
     };
-  });
+  }
 
-  app.addHook('preHandler', async (req) => {
-    const session = req.session;
-    if (!session) return;
+  /** What a signed-in browser's request must satisfy: same origin and CSRF token for writes, enrolment, consents. */
+  function checkSessionRequest(req: FastifyRequest, session: ActiveSession): void {
     const config = req.routeOptions.config;
     if (!SAFE_METHODS.has(req.method)) {
       const origin = req.headers.origin;
@@ -102,6 +104,26 @@ export function installRequestContext(app: HttpServer, platform: Platform, sessi
     if (session.pendingConsents > 0 && !config.consentExempt) {
       throw new AppError('consent_required', 403, 'Review and accept the current terms before continuing (GET /api/v1/consent).');
     }
+  }
+
+  // Both hooks are on every request, so they are callback-style: a request without a
+  // credential (or without a session) passes them without a promise.
+  app.addHook('onRequest', (req, _reply, done) => {
+    const base = { requestId: req.id, ip: req.ip, userAgent: req.headers['user-agent'] };
+    req.ctx = { ...base, actor: { type: 'anonymous' } };
+    const credential = req.headers.authorization !== undefined || req.cookies[SESSION_COOKIE] !== undefined;
+    if (!credential || req.routeOptions.config?.tokenAuthenticated) return done();
+    identify(req, base).then(() => done(), done);
+  });
+
+  app.addHook('preHandler', (req, _reply, done) => {
+    if (!req.session) return done();
+    try {
+      checkSessionRequest(req, req.session);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
   });
 
   // Denied attempts are evidence too (ASVS 16.3.2): audit every 403 and

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import type { Clock } from '../../platform/platform.ts';
 import type { Pseudonymize } from '../../platform/crypto/pseudonym.ts';
-import type { PlatformRole, TenantRole } from './actor.ts';
+import { type PlatformRole, type TenantRole, type TenantState, tenantStateOf } from './actor.ts';
 import { hashSecret, newSecret } from './secrets.ts';
 import { lookupSession, revokeSessions } from './store.ts';
 import { effectiveSettings } from './settings.ts';
@@ -25,6 +25,8 @@ export interface ActiveSession {
   id: string;
   userId: string;
   tenantId: string | null;
+  /** The session's tenant's state (null without a tenant). */
+  tenantState: TenantState | null;
   role: TenantRole | null;
   platformRoles: PlatformRole[];
   language: string;
@@ -108,6 +110,7 @@ export function createSessionService(db: Database, clock: Clock, pseudonymize: P
         id: row.id,
         userId: row.user_id,
         tenantId: row.tenant_id,
+        tenantState: row.tenant_id ? tenantStateOf(row.tenant_status, Boolean(row.tenant_deleted)) : null,
         role: row.role,
         platformRoles: row.platform_roles,
         language: row.preferred_language,

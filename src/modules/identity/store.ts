@@ -36,6 +36,7 @@ export interface SessionLookup {
   preferred_language: string;
   role: TenantRole | null;
   tenant_status: string | null;
+  tenant_deleted: boolean | null;
   tenant_settings: unknown;
   tenant_security_level: 'standard' | 'high' | null;
   second_factor: boolean;
@@ -82,7 +83,8 @@ export const membershipsOf = (tx: Tx, userId: string) =>
 /**
  * One round trip resolves a session cookie: the session, its user, their role
  * in the session's tenant, and how many current consent documents they have
- * not accepted (migrations/0006_session_lookup.ts).
+ * not accepted, and whether the tenant is in the trash (migrations/0006_session_lookup.ts,
+ * 0025_session_tenant_state.ts).
  */
 export async function lookupSession(pool: pg.Pool, tokenHash: Buffer): Promise<SessionLookup | undefined> {
   const { rows } = await pool.query<SessionLookup>({ name: 'haven_session_lookup', text: 'select * from haven_session_lookup($1)', values: [tokenHash] });

@@ -1,6 +1,7 @@
 // Offboarding over HTTP: operators start it; the tenant's owners see its
 // status, download the export through a one-time link, and may ask for a new
 // link. The read-only rule for an offboarded tenant lives here, in one hook.
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../../platform/errors.ts';
 import type { HttpServer } from '../../../platform/http/server.ts';
@@ -11,17 +12,18 @@ import type { OffboardingService } from './service.ts';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const LINK_ROUTE = '/api/v1/tenant/offboarding/export-link';
 
+function refusesWrite(req: FastifyRequest): boolean {
+  if (req.ctx?.tenantState !== 'read_only' || SAFE_METHODS.has(req.method)) return false;
+  const url = req.routeOptions.url ?? '';
+  return !(url.startsWith('/api/v1/auth/') || url === LINK_ROUTE || req.routeOptions.config?.consentExempt);
+}
+
 export function registerOffboardingRoutes(app: HttpServer, offboarding: OffboardingService): void {
   // Every write of an offboarded tenant's members is refused, whatever the route; reads, signing
   // in and out, consent decisions and the export link stay possible so the owners can take their data.
-  app.addHook('preHandler', async (req) => {
-    const tenantId = req.ctx?.tenantId;
-    if (!tenantId || SAFE_METHODS.has(req.method)) return;
-    const url = req.routeOptions.url ?? '';
-    if (url.startsWith('/api/v1/auth/') || url === LINK_ROUTE || req.routeOptions.config?.consentExempt) return;
-    if (await offboarding.isReadOnly(tenantId)) {
-      throw new AppError('tenant_read_only', 409, 'This organization\'s contract has ended: it is read-only until its data is deleted. Owners can still download its export.');
-    }
+  // The tenant's state comes with the credential (identity's request context): no query per request.
+  app.addHook('preHandler', (req, _reply, done) => {
+    done(refusesWrite(req) ? new AppError('tenant_read_only', 409, 'This organization\'s contract has ended: it is read-only until its data is deleted. Owners can still download its export.') : undefined);
   });
 
   app.post('/api/v1/platform/tenants/:id/offboard', {

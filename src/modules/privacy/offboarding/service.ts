@@ -223,12 +223,6 @@ export function createOffboardingService(deps: { platform: Platform; audit: Audi
       return { body, bytes: Number(row.export_bytes) };
     },
 
-    /** Read-only check for the HTTP hook: is this tenant being offboarded (or gone)? */
-    async isReadOnly(tenantId: string): Promise<boolean> {
-      const row = await db.withPlatform((tx) => tx.selectFrom('tenants').select('status').where('id', '=', tenantId).executeTakeFirst());
-      return row?.status === 'offboarding' || row?.status === 'ended';
-    },
-
     /** The scheduled pass: every tenant whose grace period ended by `now` is destroyed. */
     async destroyDue(now = clock.now()): Promise<SignedCertificate[]> {
       const due = await db.withPlatform((tx) => tx.selectFrom('tenant_offboardings').select('offboarded_tenant').where('destroyed_at', 'is', null).where('grace_ends_at', '<=', now).execute());

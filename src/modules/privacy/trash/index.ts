@@ -30,12 +30,10 @@ export function createTrashPart(platform: Platform, audit: AuditService) {
     purgeTenant: (tenantId: string, ctx: RequestContext) => purgeTenant(deps, tenantId, ctx),
 
     registerRoutes(app: HttpServer): void {
-      // A tenant in the trash answers nothing to its members (sessions and API tokens alike) until it is restored.
-      app.addHook('onRequest', async (req) => {
-        const tenantId = req.ctx?.tenantId;
-        if (!tenantId) return;
-        const row = await platform.db.withPlatform((tx) => tx.selectFrom('tenants').select(['deleted_at', 'purged_at']).where('id', '=', tenantId).executeTakeFirst());
-        if (row?.deleted_at || row?.purged_at) throw new AppError('tenant_deleted', 410, 'This organization has been deleted.');
+      // A tenant in the trash answers nothing to its members (sessions and API tokens alike) until it is
+      // restored. The state comes with the credential (identity's request context): no query here.
+      app.addHook('onRequest', (req, _reply, done) => {
+        done(req.ctx?.tenantState === 'deleted' ? new AppError('tenant_deleted', 410, 'This organization has been deleted.') : undefined);
       });
       registerTrashRoutes(app, service);
     },
