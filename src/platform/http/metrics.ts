@@ -36,9 +36,10 @@ export function createMetrics(jobCounts?: () => Promise<{ queue: string; state: 
 }
 
 export function instrumentHttp(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType).header('cache-control', 'no-store');

@@ -1,6 +1,7 @@
 // Builds the Fastify instance with everything every route relies on: request
-// ids, schemas (zod), the error envelope, security headers, rate limits,
-// OpenAPI, metrics and health. Domain routes are registered by main.ts.
+// ids, schemas (zod), the error envelope, security headers (with the
+// x-request-id header), rate limits, OpenAPI, metrics and health. Domain
+// routes are registered by main.ts.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
@@ -49,14 +50,14 @@ export async function buildHttpServer(opts: HttpOptions): Promise<HttpServer> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook('onRequest', async (req, reply) => {
-    reply.header('x-request-id', req.id);
-  });
   // Once closing, a reply that was in flight ends its keep-alive connection;
   // otherwise close() would wait out keepAliveTimeout (72 s) for it to go idle.
   let closing = false;
   app.addHook('preClose', async () => { closing = true; });
-  app.addHook('onSend', async (_req, reply) => { if (closing) reply.header('connection', 'close'); });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
   installErrorHandling(app);
   await installSecurityHeaders(app, { tls: Boolean(opts.tls) });
   await app.register(cookie);
