@@ -1,4 +1,4 @@
-// Start-up: `node bin/haven.ts serve` on an initialized data dir until /readyz
+// Start-up: `node bin/haven.js serve` on an initialized data dir until /readyz
 // answers 200; median of 5 restarts, target under 3 s. Each run is split into
 // phases so the embedded PostgreSQL's share is visible, and one extra run goes
 // through `npm start` to show what npm itself adds.
@@ -107,7 +107,7 @@ await runBenchmark(async () => {
     issue: 'platform foundation',
     metrics,
     targets: [{
-      label: `median start-up to /readyz 200 (node bin/haven.ts serve, initialized data dir, ${RUNS} runs)`,
+      label: `median start-up to /readyz 200 (node bin/haven.js serve, initialized data dir, ${RUNS} runs)`,
       target: `< ${TARGET_MS / 1000} s`,
       actual: `${(total / 1000).toFixed(2)} s`,
       met: total < TARGET_MS,

@@ -2,6 +2,7 @@
 // job handlers. Everything is built here and passed in; nothing is global.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { flushCompileCache } from 'node:module';
 import { type Config, productionProblem } from './config.ts';
 import { createKeyring } from './platform/crypto/keyring.ts';
 import { createPseudonymizer, scrubText } from './platform/crypto/pseudonym.ts';
@@ -184,6 +185,8 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
       cleanups.push(() => app!.close());
       url = await listen(app, config);
     }
+    // Every module is loaded now: write the compile cache (bin/haven.js) so the next start finds it even if this one is killed.
+    flushCompileCache();
     return { config, platform, modules, app, url, embedded, close };
   } catch (err) {
     await close();

@@ -1,4 +1,4 @@
-// Haven as an operator runs it, in a child process: `node bin/haven.ts serve`
+// Haven as an operator runs it, in a child process: `node bin/haven.js serve`
 // (or `npm start`) on a temp data dir with embedded PostgreSQL and free ports.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exited, findDescendant, freePort, processGone, settlesWithin, sleep, track } from './processes.ts';
 
-/** The V8 flags `npm start` and the haven command run with (package.json, bin/haven.ts). */
+/** The V8 flags `npm start` and the haven command run with (package.json, bin/haven.js). */
 export const HAVEN_NODE_FLAGS = ['--max-semi-space-size=2'];
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -68,7 +68,7 @@ export function npmStartWouldInstall(): string | undefined {
 }
 
 export interface StartOptions {
-  /** Start through `npm start` instead of `node bin/haven.ts serve`. */
+  /** Start through `npm start` instead of `node bin/haven.js serve`. */
   viaNpm?: boolean;
   timeoutMs?: number;
 }
@@ -80,7 +80,7 @@ export async function startHavenProcess(dataDir: BenchDataDir, opts: StartOption
   // npm gets a process group of its own, so whatever it started can be stopped with it.
   const child = opts.viaNpm
     ? spawn('npm', ['start'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    : spawn(process.execPath, [...HAVEN_NODE_FLAGS, 'bin/haven.ts', 'serve'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    : spawn(process.execPath, [...HAVEN_NODE_FLAGS, 'bin/haven.js', 'serve'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => { output += d; });
   child.stderr!.on('data', (d) => { output += d; });
@@ -91,7 +91,7 @@ export async function startHavenProcess(dataDir: BenchDataDir, opts: StartOption
   let readyAt: number;
   try {
     readyAt = await waitUntilReady(url, child, () => output, opts.timeoutMs ?? 60_000);
-    havenPid ??= findDescendant(child.pid!, 'bin/haven.ts');
+    havenPid ??= findDescendant(child.pid!, 'bin/haven.js');
     if (havenPid === undefined) throw new Error('found no Haven process under npm start');
   } catch (err) {
     untrack();

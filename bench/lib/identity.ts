@@ -37,14 +37,14 @@ function havenEnv(dataDir: BenchDataDir, settings: Record<string, string>): Node
 }
 
 /**
- * `node bin/haven.ts serve` on an initialized data dir with HAVEN_* settings
+ * `node bin/haven.js serve` on an initialized data dir with HAVEN_* settings
  * (e.g. HAVEN_TRUST_PROXY). Only the last 64 kB of its output are kept: a
  * load test at log level info would otherwise fill the bench's memory.
  */
 export async function startConfiguredHaven(dataDir: BenchDataDir, settings: Record<string, string>): Promise<ConfiguredHaven> {
   const env = havenEnv(dataDir, settings);
   const url = `http://127.0.0.1:${dataDir.httpPort}`;
-  const child = spawn(process.execPath, ['bin/haven.ts', 'serve'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/haven.js', 'serve'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d: Buffer) => { output = (output + d.toString()).slice(-65_536); };
   child.stdout!.on('data', keep);
@@ -86,7 +86,7 @@ async function stopConfiguredHaven(child: ChildProcess, dataDir: BenchDataDir): 
 
 /** Runs the real `haven` CLI against the running Haven's data dir; throws with its output when it fails. */
 export async function runHavenCli(haven: ConfiguredHaven, args: string[]): Promise<string> {
-  const child = spawn(process.execPath, ['bin/haven.ts', ...args], { cwd: repoRoot, env: haven.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/haven.js', ...args], { cwd: repoRoot, env: haven.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const untrack = track({ stop: () => terminate(child, 5000) });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => { output += d; });

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { AppError } from './errors.ts';
 import type { Logger } from './log.ts';
 
@@ -52,17 +52,29 @@ const SMTP_TIMEOUTS = {
 // auto-responders (vacation replies) not to answer it.
 const DEFAULT_HEADERS = { 'Auto-Submitted': 'auto-generated' };
 
+type TransportOptions = Parameters<typeof import('nodemailer').createTransport>[0];
+
+// nodemailer (~6 MB of heap) is loaded when the first message is sent or the
+// server is verified, not at start-up: most nodes send mail rarely.
+function lazyTransport(options: TransportOptions): { get(): Promise<Transporter>; close(): void } {
+  let transport: Promise<Transporter> | undefined;
+  return {
+    get: () => (transport ??= import('nodemailer').then((m) => m.createTransport(options))),
+    close: () => void transport?.then((t) => t.close()),
+  };
+}
+
 export function createMailer(options: MailerOptions): Mailer {
   return options.smtpUrl ? createSmtpMailer(options.smtpUrl, options) : createOutboxMailer(options);
 }
 
 function createSmtpMailer(url: string, { from, log }: MailerOptions): Mailer {
-  const transport = createTransport({ pool: true, url, maxConnections: 2, ...SMTP_TIMEOUTS });
+  const transport = lazyTransport({ pool: true, url, maxConnections: 2, ...SMTP_TIMEOUTS });
   return {
     mode: 'smtp',
     async send(mail) {
       try {
-        const info = await transport.sendMail(message(from, mail));
+        const info = await (await transport.get()).sendMail(message(from, mail));
         log.info({ template: mail.template, messageId: loggable(info.messageId) }, 'mail sent');
         return { messageId: info.messageId };
       } catch (err) {
@@ -71,7 +83,7 @@ function createSmtpMailer(url: string, { from, log }: MailerOptions): Mailer {
     },
     async verify() {
       try {
-        await transport.verify();
+        await (await transport.get()).verify();
       } catch (err) {
         throw notSent(err, undefined, log);
       }
@@ -82,12 +94,12 @@ function createSmtpMailer(url: string, { from, log }: MailerOptions): Mailer {
 
 function createOutboxMailer({ from, outboxDir, log }: MailerOptions): Mailer {
   // newline 'windows': the file holds the message exactly as it would travel over SMTP.
-  const composer = createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const composer = lazyTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   log.info({ outboxDir }, 'no SMTP server configured (HAVEN_SMTP_URL); outgoing mail is written to the outbox directory');
   return {
     mode: 'outbox',
     async send(mail) {
-      const info = await composer.sendMail(message(from, mail));
+      const info = await (await composer.get()).sendMail(message(from, mail));
       const file = `${new Date().toISOString().replaceAll(':', '-')}-${randomUUID()}.eml`;
       await writeAtomically(outboxDir, file, info.message as Buffer);
       log.info({ template: mail.template, messageId: loggable(info.messageId), file }, 'mail written to outbox');

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 const node = process.execPath;
-const bin = `${root}bin/haven.ts`;
+const bin = `${root}bin/haven.js`;
 
 export interface CliResult { status: number | null; stdout: string; stderr: string }
 

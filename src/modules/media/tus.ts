@@ -1,11 +1,10 @@
 // One @tus/server per region, storing into that region's private staging dir
 // with @tus/file-store. Haven's request context reaches tus's hooks through
 // the raw request; tus's own errors are turned into Haven's error envelope.
+// tus is loaded with the first upload, not at start-up (~5 MB of heap).
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FileStore } from '@tus/file-store';
-import { Server } from '@tus/server';
-import { ERRORS } from '@tus/utils';
+import type { Server } from '@tus/server';
 import { AppError } from '../../platform/errors.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { RequestContext } from '../identity/actor.ts';
@@ -41,41 +40,46 @@ function contextOf(req: TusRequest): TenantContext {
 export interface TusServers { forRegion(region: string): Promise<Server> }
 
 export function createTusServers(platform: Platform, staging: Staging, records: UploadRecords): TusServers {
-  const servers = new Map<string, Server>();
-  const build = (region: string) => new Server({
-    path: UPLOADS_PATH,
-    datastore: new FileStore({ directory: staging.uploadsDir(region), expirationPeriodInMilliseconds: platform.config.uploadExpiryHours * 3600_000 }),
-    relativeLocation: true,
-    namingFunction: () => randomBytes(16).toString('hex'),
-    // Same-origin only: the endpoint takes session cookies, so no CORS grants for other sites.
-    allowedOrigins: () => false,
-    exposedHeaders: [VIDEO_ID_HEADER],
-    disableTerminationForFinishedUploads: true,
-    locker: (req) => createUploadLocker(platform.db, contextOf(req).tenantId, { waitMs: req.method === 'HEAD' ? 3000 : 0 }),
-    async onUploadCreate(req, upload) {
-      const { videoId } = await records.create(contextOf(req), region, upload.id, upload.size, upload.metadata);
-      nodeOf(req).res.setHeader(VIDEO_ID_HEADER, videoId);
-      // The title and file name are on the video row now; the staged state file needs neither.
-      return { metadata: {} };
-    },
-    async onUploadFinish(req, upload) {
-      const ctx = contextOf(req);
-      await records.finish(ctx.tenantId, upload.id, ctx);
-      return {};
-    },
-    onResponseError(req, err) {
-      const { status, body } = tusErrorEnvelope(err, platform);
-      nodeOf(req).res.setHeader('content-type', 'application/json; charset=utf-8');
-      return { status_code: status, body };
-    },
-  });
+  const servers = new Map<string, Promise<Server>>();
+  const build = async (region: string) => {
+    const [{ Server }, { FileStore }, { ERRORS }] = await Promise.all([import('@tus/server'), import('@tus/file-store'), import('@tus/utils')]);
+    knowTusErrors(ERRORS);
+    return new Server({
+      path: UPLOADS_PATH,
+      datastore: new FileStore({ directory: staging.uploadsDir(region), expirationPeriodInMilliseconds: platform.config.uploadExpiryHours * 3600_000 }),
+      relativeLocation: true,
+      namingFunction: () => randomBytes(16).toString('hex'),
+      // Same-origin only: the endpoint takes session cookies, so no CORS grants for other sites.
+      allowedOrigins: () => false,
+      exposedHeaders: [VIDEO_ID_HEADER],
+      disableTerminationForFinishedUploads: true,
+      locker: (req) => createUploadLocker(platform.db, contextOf(req).tenantId, { waitMs: req.method === 'HEAD' ? 3000 : 0 }),
+      async onUploadCreate(req, upload) {
+        const { videoId } = await records.create(contextOf(req), region, upload.id, upload.size, upload.metadata);
+        nodeOf(req).res.setHeader(VIDEO_ID_HEADER, videoId);
+        // The title and file name are on the video row now; the staged state file needs neither.
+        return { metadata: {} };
+      },
+      async onUploadFinish(req, upload) {
+        const ctx = contextOf(req);
+        await records.finish(ctx.tenantId, upload.id, ctx);
+        return {};
+      },
+      onResponseError(req, err) {
+        const { status, body } = tusErrorEnvelope(err, platform);
+        nodeOf(req).res.setHeader('content-type', 'application/json; charset=utf-8');
+        return { status_code: status, body };
+      },
+    });
+  };
   return {
-    async forRegion(region) {
+    forRegion(region) {
       let server = servers.get(region);
       if (!server) {
         // The private directory first: the file store would create it with the umask's looser mode.
-        await staging.prepare(region);
-        server = servers.get(region) ?? build(region);
+        server = staging.prepare(region).then(() => build(region));
+        // A failed start is not remembered: the next upload tries again.
+        server.catch(() => servers.delete(region));
         servers.set(region, server);
       }
       return server;
@@ -83,8 +87,15 @@ export function createTusServers(platform: Platform, staging: Staging, records: 
   };
 }
 
-/** tus's errors (objects with status_code and a text body), by the code Haven gives them. */
-const TUS_ERRORS = new Map<unknown, [string, string]>([
+/** tus's errors (objects with status_code and a text body), by the code Haven gives them; filled when tus is loaded. */
+const TUS_ERRORS = new Map<unknown, [string, string]>();
+
+function knowTusErrors(ERRORS: typeof import('@tus/utils').ERRORS): void {
+  if (TUS_ERRORS.size) return;
+  for (const [err, codeAndMessage] of tusErrorCodes(ERRORS)) TUS_ERRORS.set(err, codeAndMessage);
+}
+
+const tusErrorCodes = (ERRORS: typeof import('@tus/utils').ERRORS): [unknown, [string, string]][] => [
   [ERRORS.INVALID_OFFSET, ['upload_offset_conflict', 'Upload-Offset does not match the bytes received; ask for the offset (HEAD) and resume from there.']],
   [ERRORS.ERR_SIZE_EXCEEDED, ['upload_length_exceeded', 'The request carries more bytes than the upload declared in Upload-Length.']],
   [ERRORS.ERR_MAX_SIZE_EXCEEDED, ['upload_length_exceeded', 'The upload is larger than allowed.']],
@@ -99,7 +110,7 @@ const TUS_ERRORS = new Map<unknown, [string, string]>([
   [ERRORS.FILE_WRITE_ERROR, ['upload_write_failed', 'The bytes could not be stored; resume from the current offset.']],
   [ERRORS.UNSUPPORTED_CONCATENATION_EXTENSION, ['not_supported', 'Parallel (concatenated) uploads are not supported.']],
   [ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION, ['upload_length_required', 'Uploads of unknown length are not accepted.']],
-]);
+];
 
 export function tusErrorEnvelope(err: unknown, platform: Pick<Platform, 'log'>): { status: number; body: string } {
   const envelope = (code: string, message: string, details?: unknown) => JSON.stringify({ error: details === undefined ? { code, message } : { code, message, details } });

@@ -1,13 +1,12 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
-// The small young generation keeps an idle Haven ~30 MB lighter (docs/decisions/0004-memory.md).
-// The haven command. Exit codes: 0 ok, 1 failure at run time, 2 bad
-// arguments or configuration (always one line on stderr).
+// The haven command, started through bin/haven.js. Exit codes: 0 ok, 1
+// failure at run time, 2 bad arguments or configuration (always one line on
+// stderr).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { runCommand, commands } from '../src/cli/commands.ts';
-import { UsageError } from '../src/cli/usage.ts';
-import { ConfigError } from '../src/config.ts';
-import { StartupError } from '../src/platform/datadir.ts';
-import { AppError } from '../src/platform/errors.ts';
+import { runCommand, commands } from './commands.ts';
+import { UsageError } from './usage.ts';
+import { ConfigError } from '../config.ts';
+import { StartupError } from '../platform/datadir.ts';
+import { AppError } from '../platform/errors.ts';
 import { ZodError } from 'zod';
 
 const [name, ...rest] = process.argv.slice(2);
@@ -23,7 +22,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (name === '--version' || name === '-v') {
-    const { VERSION } = await import('../src/main.ts');
+    const { VERSION } = await import('../main.ts');
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
