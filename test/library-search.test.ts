@@ -175,6 +175,18 @@ describe('video search', () => {
     assert.equal(page.facets.total, 1);
   });
 
+  test('every row policy reads the scope and tenant once per statement (migration 0021)', async () => {
+    const { rows } = await haven.platform.db.ownerPool.query<{ table: string; policy: string }>(
+      `select tablename as table, policyname as policy
+       from pg_policies, lateral (select coalesce(qual, '') || ' ' || coalesce(with_check, '') as expr) e
+       where schemaname = current_schema()
+         and (expr ~ 'haven_tenant_visible\\(' or (expr ~ 'haven_trash_visible\\(' and expr !~ 'SELECT haven_trash_visible\\('))`,
+    );
+    assert.deepEqual(rows, [], 'policies still calling haven_tenant_visible() or haven_trash_visible() per row');
+    const { rows: videos } = await haven.platform.db.ownerPool.query<{ qual: string }>(`select qual from pg_policies where tablename = 'videos' and policyname = 'tenant_isolation'`);
+    assert.match(videos[0]!.qual, /\( SELECT /, 'the tenant policy of videos compares with a sub-select');
+  });
+
   test('on 20,000 videos the searches use their indexes', async () => {
     const big = await createOrg(haven, 'Big Library');
     const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'];
@@ -201,6 +213,7 @@ describe('video search', () => {
     assert.match(rare, /"Index Name":"videos_search"/, 'text search uses the GIN index');
     assert.match(rare, /"Index Name":"videos_captions_search"/, 'and the captions\' one');
     assert.doesNotMatch(rare, /"Node Type":"Seq Scan"/);
+    assert.doesNotMatch(rare, /current_setting/, 'the row policies read their settings once per statement (InitPlans), not on every row');
     const prefix = await explain({ words: ['charlie', 'del'] }, 'relevance');
     assert.match(prefix, /"Index Name":"videos_search"/, 'prefix search uses the GIN index');
     const tagged = await explain({ tags: ['topic7', 'series3'] });

@@ -104,11 +104,28 @@ export function searchQuery(f: VideoFilter, ordering: Ordering, limit: number, a
     where.push(sql`(${beyond} or (${key.expr} = ${value} and v.id > ${after.id}))`);
   }
   const columns = sql.join(videoViewColumns.map((c) => sql.ref(`v.${c}`)));
+  const direction = sql.raw(ordering.order);
+  if (ordering.sort === 'relevance') {
+    // Every match is ranked before the first row is known, so the ranking
+    // carries only (id, rank) — not the 22 columns of the view through a sort
+    // of thousands of rows — and the page's rows are read afterwards by id.
+    return sql<SearchRow>`
+      select ${columns}, r.sort_key
+      from (
+        select v.id, ${key.expr} as sort_key
+        from videos v
+        where ${sql.join(where, sql` and `)}
+        order by sort_key ${direction}, v.id
+        limit ${limit}
+      ) r
+      join videos v on v.id = r.id
+      order by r.sort_key ${direction}, v.id`;
+  }
   return sql<SearchRow>`
     select ${columns}, ${key.read} as sort_key
     from videos v
     where ${sql.join(where, sql` and `)}
-    order by ${key.expr} ${sql.raw(ordering.order)}, v.id
+    order by ${key.expr} ${direction}, v.id
     limit ${limit}`;
 }
 
