@@ -1,13 +1,15 @@
 // Export of 1,000,000 audit entries as NDJSON by a Haven process, the way an
 // administrator's download streams: throughput and the exporting process's
 // peak resident memory (target < 200 MB). The export runs in a fresh process
-// so the figure is not inflated by the seeding; it is measured once with
-// Node's default heap settings (the target) and once with a 16 MB young
-// generation (--max-semi-space-size=16), which is where the difference goes.
+// so the figure is not inflated by the seeding. The target is judged on the
+// process as Haven runs (the V8 flags of `npm start` and the haven command,
+// and its compile cache — bin/haven.js, docs/decisions/0004-memory.md); the
+// same export with Node's default settings is reported beside it, since the
+// difference is where the young generation grows.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { seedFillerHistory, startStandaloneHaven } from '../test/helpers/audit.ts';
-import { repoRoot } from './lib/haven.ts';
+import { HAVEN_NODE_FLAGS, repoRoot } from './lib/haven.ts';
 import { runBenchmark, track } from './lib/processes.ts';
 import { emitResult } from './lib/result.ts';
 
@@ -52,9 +54,12 @@ await runBenchmark(async () => {
     await seedFillerHistory(standalone.haven.platform, tenantId, ENTRIES, { start, stepMs: 200, actorId: randomUUID(), actorRef: 'p_benchactor' });
     const script = exporter(tenantId, start.toISOString(), new Date(Date.now() + 3_600_000).toISOString());
 
+    // As bin/haven.js runs: its flags, and the compile cache it turns on (warmed by the first run).
+    const asHaven = { ...standalone.env, NODE_COMPILE_CACHE: `${repoRoot}node_modules/.cache/haven-compile` };
+    runExport(asHaven, script, HAVEN_NODE_FLAGS);
+    const haven = runExport(asHaven, script, HAVEN_NODE_FLAGS);
     const plain = runExport(standalone.env, script, []);
-    const small = runExport(standalone.env, script, ['--max-semi-space-size=16']);
-    for (const [label, run] of [['default heap', plain], ['--max-semi-space-size=16', small]] as const) {
+    for (const [label, run] of [[`as Haven runs (${HAVEN_NODE_FLAGS.join(' ')}, compile cache)`, haven], ['default Node settings', plain]] as const) {
       process.stdout.write(`${label}: ${run.lines} lines, ${(run.bytes / 1e6).toFixed(0)} MB in ${run.seconds.toFixed(1)} s, RSS ${run.rssBeforeMb.toFixed(0)} MB before, peak ${run.peakMb.toFixed(0)} MB\n`);
       if (run.lines < ENTRIES) throw new Error(`the export returned ${run.lines} lines`);
     }
@@ -62,21 +67,22 @@ await runBenchmark(async () => {
       name: 'Audit export (NDJSON)',
       issue: 'audit trail',
       metrics: [
-        { label: 'entries exported', value: plain.lines, unit: 'entries' },
-        { label: 'bytes exported', value: plain.bytes / 1e6, unit: 'MB' },
-        { label: 'throughput', value: plain.bytes / 1e6 / plain.seconds, unit: 'MB/s' },
-        { label: 'throughput', value: plain.lines / plain.seconds, unit: 'entries/s' },
-        { label: 'exporting process RSS before the export', value: plain.rssBeforeMb, unit: 'MB' },
-        { label: 'exporting process peak RSS (VmHWM), default heap', value: plain.peakMb, unit: 'MB' },
-        { label: 'exporting process peak RSS, --max-semi-space-size=16', value: small.peakMb, unit: 'MB' },
-        { label: 'throughput, --max-semi-space-size=16', value: small.bytes / 1e6 / small.seconds, unit: 'MB/s' },
+        { label: 'entries exported', value: haven.lines, unit: 'entries' },
+        { label: 'bytes exported', value: haven.bytes / 1e6, unit: 'MB' },
+        { label: 'throughput', value: haven.bytes / 1e6 / haven.seconds, unit: 'MB/s' },
+        { label: 'throughput', value: haven.lines / haven.seconds, unit: 'entries/s' },
+        { label: 'exporting process RSS before the export', value: haven.rssBeforeMb, unit: 'MB' },
+        { label: 'exporting process peak RSS (VmHWM)', value: haven.peakMb, unit: 'MB' },
+        { label: 'default Node settings: RSS before the export', value: plain.rssBeforeMb, unit: 'MB' },
+        { label: 'default Node settings: peak RSS', value: plain.peakMb, unit: 'MB' },
+        { label: 'default Node settings: throughput', value: plain.bytes / 1e6 / plain.seconds, unit: 'MB/s' },
       ],
       targets: [{
-        label: `peak RSS of the process exporting ${ENTRIES.toLocaleString('en')} entries (default Node settings)`,
+        label: `peak RSS of the process exporting ${ENTRIES.toLocaleString('en')} entries (as Haven runs)`,
         target: `< ${TARGET_PEAK_MB} MB`,
-        actual: `${plain.peakMb.toFixed(0)} MB`,
-        met: plain.peakMb < TARGET_PEAK_MB,
-        ratio: plain.peakMb / TARGET_PEAK_MB,
+        actual: `${haven.peakMb.toFixed(0)} MB`,
+        met: haven.peakMb < TARGET_PEAK_MB,
+        ratio: haven.peakMb / TARGET_PEAK_MB,
       }],
     });
   } finally {
