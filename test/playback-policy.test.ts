@@ -11,6 +11,9 @@ const P1 = '11111111-1111-4111-8111-111111111111';
 const P2 = '22222222-2222-4222-8222-222222222222';
 const providers = [{ id: P1, name: 'Staff IdP', startUrl: `/start/${P1}` }, { id: P2, name: 'Partners', startUrl: `/start/${P2}` }];
 const anon: PolicyFacts = { published: true, ip: '198.51.100.7' };
+const SALES = '33333333-3333-4333-8333-333333333333';
+const BOARD = '44444444-4444-4444-8444-444444444444';
+const OTHER_GROUP = '55555555-5555-4555-8555-555555555555';
 
 interface Case {
   name: string;
@@ -30,6 +33,17 @@ const cases: Case[] = [
   { name: 'members: a viewer of the tenant is admitted', policy: { audiences: [{ type: 'members' }] }, facts: { member: { role: 'viewer' } }, expect: 'allow:members' },
   { name: 'members by role: viewer not in the list', policy: { audiences: [{ type: 'members', roles: ['admin'] }] }, facts: { member: { role: 'viewer' } }, expect: 'role_not_allowed', status: 403 },
   { name: 'members by role: listed role admitted', policy: { audiences: [{ type: 'members', roles: ['viewer'] }] }, facts: { member: { role: 'viewer' } }, expect: 'allow:members' },
+  { name: 'members by group: a member of the group is admitted', policy: { audiences: [{ type: 'members', groups: [SALES] }] }, facts: { member: { role: 'viewer', groupIds: [SALES] } }, expect: 'allow:members' },
+  { name: 'members by group: a member of any one of the groups is enough', policy: { audiences: [{ type: 'members', groups: [SALES, BOARD] }] }, facts: { member: { role: 'viewer', groupIds: [OTHER_GROUP, BOARD] } }, expect: 'allow:members' },
+  { name: 'members by group: a member of other groups only', policy: { audiences: [{ type: 'members', groups: [SALES] }] }, facts: { member: { role: 'viewer', groupIds: [OTHER_GROUP] } }, expect: 'group_not_allowed', status: 403 },
+  { name: 'members by group: a member of no group', policy: { audiences: [{ type: 'members', groups: [SALES] }] }, facts: { member: { role: 'viewer', groupIds: [] } }, expect: 'group_not_allowed', status: 403 },
+  { name: 'members by group: groups not known counts as in none', policy: { audiences: [{ type: 'members', groups: [SALES] }] }, facts: { member: { role: 'viewer' } }, expect: 'group_not_allowed' },
+  { name: 'members by group: anonymous must sign in', policy: { audiences: [{ type: 'members', groups: [SALES] }] }, expect: 'signin_required', needs: 'signin', status: 401 },
+  { name: 'members by group: someone signed in to another tenant sees no video', policy: { audiences: [{ type: 'members', groups: [SALES] }] }, facts: { signedInElsewhere: true }, expect: 'video_not_found', status: 404 },
+  { name: 'members by role and group: both hold', policy: { audiences: [{ type: 'members', roles: ['viewer'], groups: [SALES] }] }, facts: { member: { role: 'viewer', groupIds: [SALES] } }, expect: 'allow:members' },
+  { name: 'members by role and group: in the group, role not listed', policy: { audiences: [{ type: 'members', roles: ['admin'], groups: [SALES] }] }, facts: { member: { role: 'viewer', groupIds: [SALES] } }, expect: 'role_not_allowed' },
+  { name: 'members by role and group: role listed, not in the group', policy: { audiences: [{ type: 'members', roles: ['viewer'], groups: [SALES] }] }, facts: { member: { role: 'viewer', groupIds: [BOARD] } }, expect: 'group_not_allowed' },
+  { name: 'members by group must meet the conditions too', policy: { audiences: [{ type: 'members', groups: [SALES] }], conditions: { availableUntil: '2030-06-01T00:00:00Z' } }, facts: { member: { role: 'viewer', groupIds: [SALES] } }, expect: 'no_longer_available' },
   { name: 'members only: someone signed in to another tenant sees no video', policy: { audiences: [{ type: 'members' }] }, facts: { signedInElsewhere: true }, expect: 'video_not_found', status: 404 },
   { name: 'link: without one, the link is needed', policy: { audiences: [{ type: 'link' }] }, expect: 'link_required', needs: 'link', status: 403 },
   { name: 'link: a valid link admits', policy: { audiences: [{ type: 'link' }] }, facts: { link: 'valid' }, expect: 'allow:link' },
@@ -67,6 +81,7 @@ const cases: Case[] = [
 
   // staff and publishing
   { name: 'staff bypass: editor outside the window and the network', policy: { audiences: [{ type: 'link' }], conditions: { ipAllow: ['10.0.0.0/8'], availableUntil: '2030-01-01T00:00:00Z' } }, facts: { member: { role: 'editor' } }, expect: 'allow:staff' },
+  { name: 'staff bypass: an editor in no group', policy: { audiences: [{ type: 'members', groups: [SALES] }] }, facts: { member: { role: 'editor', groupIds: [] } }, expect: 'allow:staff' },
   { name: 'staff bypass: admin not in a members role list', policy: { audiences: [{ type: 'members', roles: ['viewer'] }] }, facts: { member: { role: 'admin' } }, expect: 'allow:staff' },
   { name: 'unpublished: staff preview', policy: { audiences: [{ type: 'public' }] }, facts: { published: false, member: { role: 'owner' } }, expect: 'allow:staff' },
   { name: 'unpublished: public video, anonymous viewer must sign in', policy: { audiences: [{ type: 'public' }] }, facts: { published: false }, expect: 'signin_required' },
@@ -81,6 +96,11 @@ const cases: Case[] = [
   { name: 'public and link: admitted as public (revoking the link ends nothing)', policy: { audiences: [{ type: 'link' }, { type: 'public' }] }, facts: { link: 'valid' }, expect: 'allow:public' },
   { name: 'members or link: a member from the role list with a revoked link', policy: { audiences: [{ type: 'link' }, { type: 'members' }] }, facts: { member: { role: 'viewer' }, link: 'revoked' }, expect: 'allow:members' },
   { name: 'members or link, signed in elsewhere: still told to sign in', policy: { audiences: [{ type: 'link' }, { type: 'members' }] }, facts: { signedInElsewhere: true }, expect: 'signin_required' },
+  { name: 'group or password: outside the group, the password prompt', policy: { audiences: [{ type: 'members', groups: [SALES] }, { type: 'password' }] }, facts: { member: { role: 'viewer', groupIds: [] } }, expect: 'password_required' },
+  { name: 'group or password: outside the group, unlocked', policy: { audiences: [{ type: 'members', groups: [SALES] }, { type: 'password' }] }, facts: { member: { role: 'viewer', groupIds: [] }, passwordUnlocked: true }, expect: 'allow:password' },
+  { name: 'group or password: in the group, admitted as a member', policy: { audiences: [{ type: 'password' }, { type: 'members', groups: [SALES] }] }, facts: { member: { role: 'viewer', groupIds: [SALES] }, passwordUnlocked: true }, expect: 'allow:members' },
+  { name: 'group or link: outside the group, a revoked link', policy: { audiences: [{ type: 'members', groups: [SALES] }, { type: 'link' }] }, facts: { member: { role: 'viewer', groupIds: [] }, link: 'revoked' }, expect: 'group_not_allowed' },
+  { name: 'public or group: anyone, as public', policy: { audiences: [{ type: 'members', groups: [SALES] }, { type: 'public' }] }, facts: { member: { role: 'viewer', groupIds: [SALES] } }, expect: 'allow:public' },
 ];
 
 describe('evaluatePolicy', () => {
@@ -134,6 +154,9 @@ describe('policy schema', () => {
     ['window the wrong way round', { audiences: [{ type: 'public' }], conditions: { availableFrom: '2030-02-01T00:00:00Z', availableUntil: '2030-01-01T00:00:00Z' } }],
     ['a time without zone', { audiences: [{ type: 'public' }], conditions: { availableFrom: '2030-02-01 10:00' } }],
     ['an unknown role', { audiences: [{ type: 'members', roles: ['guest'] }] }],
+    ['an empty group list', { audiences: [{ type: 'members', groups: [] }] }],
+    ['a group that is no id', { audiences: [{ type: 'members', groups: ['Sales'] }] }],
+    ['more than 50 groups', { audiences: [{ type: 'members', groups: Array.from({ length: 51 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`) }] }],
     ['an unknown condition', { audiences: [{ type: 'public' }], conditions: { geo: ['SE'] } }],
     ['a bad email domain', { audiences: [{ type: 'sso', emailDomains: ['@corp'] }] }],
   ];

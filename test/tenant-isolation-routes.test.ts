@@ -27,6 +27,9 @@ const fixtures: Record<string, Fixture> = {
   '/api/v1/sso/providers/{id}': id('ssoProvider'),
   '/api/v1/invitations/{id}': id('invitation'),
   '/api/v1/invitations/{id}/resend': id('invitation'),
+  '/api/v1/groups/{id}': id('group'),
+  '/api/v1/groups/{id}/members': id('group'),
+  '/api/v1/groups/{id}/members/{userId}': (b) => ({ id: b.ids.group!, userId: b.ids.user! }),
   // Tenant A's public sign-in page must not start a sign-in with B's provider.
   '/api/v1/auth/sso/{tenantSlug}/{providerId}/start': (b, a) => ({ tenantSlug: a.slug, providerId: b.ids.ssoProvider! }),
   // library
@@ -115,6 +118,8 @@ describe('tenant isolation over every route', () => {
     b.ids.transferBasis = (await b.api.post('/api/v1/privacy/transfers', { subprocessor: 'Relay', basis: 'scc' })).body.id;
     b.ids.privacyRequest = (await b.api.post('/api/v1/privacy/tenant-requests', { email: 'subject@b.test', type: 'rectification' })).body.id;
     b.ids.invitation = (await b.api.post('/api/v1/invitations', { email: 'invitee@b.test', role: 'viewer' })).body.id;
+    b.ids.group = (await b.api.post('/api/v1/groups', { name: 'B group' })).body.id;
+    await b.api.post(`/api/v1/groups/${b.ids.group}/members`, { userIds: [b.ids.user] });
     b.ids.consentDocument = (await b.api.post('/api/v1/consent/documents', { kind: 'terms', title: 'B terms', body: 'B only.' })).body.id;
     await b.api.signIn('owner@b.test', PASSWORD);
     b.ids.tenant = (await b.api.get('/api/v1/tenant')).body.id;
@@ -178,6 +183,7 @@ function bodyFor(path: string): unknown {
   if (path === '/api/v1/videos/{id}/access') return { audiences: [{ type: 'public' }] };
   if (path === '/api/v1/videos/{id}/unlock') return { password: 'a guess at it' };
   if (path === '/api/v1/privacy/tenant-requests/{id}/deny') return { reason: 'not yours' };
+  if (path === '/api/v1/groups/{id}/members') return { userIds: ['00000000-0000-4000-8000-000000000000'] };
   return {};
 }
 

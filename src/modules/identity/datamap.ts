@@ -101,5 +101,16 @@ export const datamap: DataMap = {
     token_hash: no, user_id: credential('user.unique_id'), email_normalized: credential('user.contact.email'),
     created_at: no, expires_at: no, used_at: no,
   },
+  // Groups of people in an organization (migration 0024): the group itself is
+  // the organization's; who is in it links a person, and goes with them.
+  groups: {
+    id: no, tenant_id: no, name: no, description: no,
+    created_by: profile('user.unique_id', 'null', 'created_by'), created_at: no, updated_at: no,
+  },
+  group_members: {
+    tenant_id: no, group_id: no,
+    user_id: personal('user.unique_id', 'user_id', 'the groups the organization puts a person in, which decide what they may watch', account, 'while the person is in the group and the organization', 'delete'),
+    added_by: profile('user.unique_id', 'null', 'added_by'), added_at: no,
+  },
   ...sso,
 };

@@ -8,6 +8,8 @@ import { createAccountService } from './account.ts';
 import type { AuditPort } from './audit-port.ts';
 import { createConsentService } from './consent.ts';
 import { createEmailVerification } from './email-verification.ts';
+import { createGroupService, registerGroupResource } from './groups/service.ts';
+import { registerGroupRoutes } from './groups/routes.ts';
 import { renderEmail } from './emails.ts';
 import { installRequestContext } from './http-context.ts';
 import { createInvitationAcceptance } from './invitation-accept.ts';
@@ -50,6 +52,8 @@ export function createIdentityModule(platform: Platform, audit: AuditPort) {
   const access = createAccessService(db);
   registerIdentityResources(access);
   const people = createPeopleService(platform, audit, access);
+  registerGroupResource(access);
+  const groups = createGroupService(platform, audit, access);
   const tenantAdmin = createTenantAdminService(platform, audit);
   const sso = createSsoService({ platform, audit, sessions, tenants });
   const passkeys = createPasskeyService({ platform, sessions, audit, relyingParty: relyingPartyFor(publicUrl) });
@@ -77,7 +81,7 @@ export function createIdentityModule(platform: Platform, audit: AuditPort) {
   const inScope = <T>(ctx: RequestContext, fn: (tx: Tx) => Promise<T>) => (ctx.tenantId ? db.withTenant(ctx.tenantId, fn) : db.withPlatform(fn));
 
   return {
-    access, sessions, tenants, consent, people, account, totp, login, tenantAdmin, passkeys, invitations, invitationAcceptance, emailVerification, operator, sso,
+    access, sessions, tenants, consent, people, groups, account, totp, login, tenantAdmin, passkeys, invitations, invitationAcceptance, emailVerification, operator, sso,
 
     async onStarted() {
       await consent.seedPlatformDocuments();
@@ -93,6 +97,7 @@ export function createIdentityModule(platform: Platform, audit: AuditPort) {
       registerTwoFactorRoutes(app, totp);
       registerPasskeyRoutes(app, passkeys, createSessionReplies(platform, sessions, true));
       registerPeopleRoutes(app, people);
+      registerGroupRoutes(app, groups);
       registerTenantRoutes(app, tenantAdmin);
       registerConsentRoutes(app, consent, inScope);
       registerInvitationRoutes(app, invitations, invitationAcceptance, createSessionReplies(platform, sessions, true));

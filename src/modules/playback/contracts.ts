@@ -48,6 +48,12 @@ export interface GrantBasis {
   viewer: ViewerIdentity;
   /** Whether the policy asks that tokens only work from the IP they were issued to. */
   bindIp: boolean;
+  /**
+   * The policy's members rule admitted the viewer (a member): each key fetch
+   * checks they still meet it — an active member, in the rule's roles and
+   * groups — so removing them from the group ends the grant.
+   */
+  membersRule?: boolean;
 }
 
 export interface PlaybackAccess {

@@ -22,7 +22,7 @@ export interface PlaybackDeps {
 export function createPlaybackModule(platform: Platform, deps: PlaybackDeps) {
   void platform; void deps;
   // --- access (policies, links, password unlock, audience SSO) ---
-  const accessPart = createAccessPart({ platform, audit: deps.audit });
+  const accessPart = createAccessPart({ platform, audit: deps.audit, groups: deps.identity.groups });
   const access = accessPart.access;
   // --- delivery (tokens, /playback, playlists, segments, keys) ---
   // captionTracks is only called per request, after the player below exists.

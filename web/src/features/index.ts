@@ -3,6 +3,7 @@ import type { Feature } from './types.ts';
 import { shellFeature } from './shell/index.ts';
 import { library } from './library/index.ts';
 import { adminFeature } from './admin/index.ts';
+import { groupsFeature } from './groups/index.ts';
 import { accountFeature } from './account/index.ts';
 import { portalFeature } from './portal/index.ts';
 
@@ -12,7 +13,7 @@ export const features: Feature[] = [
   // --- library ---
   library,
   // --- admin ---
-  adminFeature,
+  adminFeature, groupsFeature,
   // --- account & privacy ---
   accountFeature, portalFeature,
 ];

@@ -40,10 +40,14 @@ export function listenForPlaybackChanges(connectionString: string, cache: GrantC
 
   const handle = (payload: string | undefined) => {
     // Anyone with the app role can NOTIFY; what is not one of ours clears everything (never keeps anything).
-    const [kind, id, extra] = (payload ?? '').split(':');
+    const [kind, id, userId, extra] = (payload ?? '').split(':');
     if (extra === undefined && id && UUID.test(id)) {
-      if (kind === 'v') return cache.videoChanged(id);
-      if (kind === 't') return cache.tenantChanged(id);
+      if (userId === undefined) {
+        if (kind === 'v') return cache.videoChanged(id);
+        if (kind === 't') return cache.tenantChanged(id);
+      } else if (kind === 'm' && UUID.test(userId)) {
+        return cache.memberChanged(id, userId);
+      }
     }
     cache.everythingChanged();
   };

@@ -8,23 +8,20 @@ import { AppError } from '../../../platform/errors.ts';
 import type { Platform } from '../../../platform/platform.ts';
 import type { AuditService } from '../../audit/service.ts';
 import type { Actor, TenantRole } from '../../identity/actor.ts';
+import { roleAtLeast } from '../../identity/access.ts';
 import { hashSecret } from '../../identity/secrets.ts';
 import type { AccessDecision, GrantBasis, PlaybackAccess, ViewerIdentity, ViewerRequest } from '../contracts.ts';
 import { factsKey, type GrantCache, grantHolds } from './grant-cache.ts';
+import type { GroupDirectory } from './groups-port.ts';
 import { AUDIENCE_COOKIE, type CookieSigner, unlockCookieName } from './cookies.ts';
-import { defaultPolicy, evaluatePolicy, type Policy, type PolicyFacts, policySchema } from './policy.ts';
+import { evaluatePolicy, type PolicyFacts, storedPolicy } from './policy.ts';
 import * as store from './store.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const audienceStartUrl = (videoId: string, providerId: string) => `/api/v1/videos/${videoId}/audience/sso/${providerId}`;
 
-/** A stored policy as the current schema reads it; a row that no longer parses falls back to members only. */
-export function storedPolicy(raw: unknown): Policy {
-  if (raw === null || raw === undefined) return defaultPolicy;
-  const parsed = policySchema.safeParse(raw);
-  return parsed.success ? parsed.data : defaultPolicy;
-}
+export { storedPolicy };
 
 /** The actor's role in this tenant, when they act as one of its members and may read videos. */
 export function memberRole(actor: Actor, tenantId: string): { userId: string; role: TenantRole; sessionId?: string } | undefined {
@@ -37,12 +34,14 @@ export interface AccessDeps {
   platform: Platform;
   audit: AuditService;
   cookies: CookieSigner;
+  /** Identity's groups: which groups a member is in (members rules that name groups). */
+  groups: GroupDirectory;
   /** The node's cache of grant facts; without one every check asks the database. */
   grants?: GrantCache;
 }
 
 export function createPlaybackAccess(deps: AccessDeps): PlaybackAccess {
-  const { platform: { db, log }, audit, cookies, grants } = deps;
+  const { platform: { db, log }, audit, cookies, groups, grants } = deps;
 
   async function denied(videoId: string, tenantId: string, viewer: ViewerRequest, decision: Extract<AccessDecision, { allowed: false }>): Promise<AccessDecision> {
     await audit.recordNow({ ...viewer.ctx, tenantId }, {
@@ -82,13 +81,17 @@ export function createPlaybackAccess(deps: AccessDeps): PlaybackAccess {
       };
       let linkId: string | undefined;
       let audienceAccountId: string | undefined;
-      if (viewer.linkSecret || (wantsSso && !member)) {
+      // A member's groups are read only when a members rule names groups and the member is no staff (staff are admitted anyway).
+      const wantsGroups = Boolean(member && !roleAtLeast(member.role, 'editor')
+        && policy.audiences.some((a) => a.type === 'members' && a.groups));
+      if (viewer.linkSecret || (wantsSso && !member) || wantsGroups) {
         await db.withTenant(tenantId, async (tx) => {
           if (viewer.linkSecret) {
             const link = viewer.linkSecret.length <= 200 ? await store.linkBySecret(tx, videoId, hashSecret(viewer.linkSecret)) : undefined;
             facts.link = !link ? 'unknown' : link.revoked_at ? 'revoked' : link.expires_at && link.expires_at <= viewer.now ? 'expired' : 'valid';
             if (facts.link === 'valid') linkId = link!.id;
           }
+          if (wantsGroups) facts.member = { role: member!.role, groupIds: await groups.memberGroupIds(tx, tenantId, member!.userId) };
           if (wantsSso && !member) {
             if (audienceSession?.tenantId === tenantId) {
               const account = await store.audienceAccount(tx, tenantId, audienceSession.accountId);
@@ -121,6 +124,7 @@ export function createPlaybackAccess(deps: AccessDeps): PlaybackAccess {
         linkId: result.via === 'link' ? linkId : undefined,
         viewer: identity,
         bindIp: result.bindIp,
+        ...(result.via === 'members' ? { membersRule: true } : {}),
       };
       return { allowed: true, basis };
     },

@@ -12,6 +12,7 @@ import { createCookieSigner } from './cookies.ts';
 import { createPlaybackAccess as createDecisions } from './decide.ts';
 import { createGrantCache } from './grant-cache.ts';
 import { createAccessManagement } from './management.ts';
+import type { GroupDirectory } from './groups-port.ts';
 import { registerAccessRoutes } from './routes.ts';
 
 export { evaluatePolicy, type Policy, type PolicyFacts, policySchema } from './policy.ts';
@@ -19,6 +20,8 @@ export { evaluatePolicy, type Policy, type PolicyFacts, policySchema } from './p
 export interface PlaybackAccessDeps {
   platform: Platform;
   audit: AuditService;
+  /** Identity's groups (members rules that name groups). */
+  groups: GroupDirectory;
 }
 
 /** The decision side alone (what delivery and the player call). */

@@ -6,11 +6,13 @@ import { z } from 'zod';
 import { hashPassword, verifyPassword } from '../../../platform/crypto/password.ts';
 import { AppError } from '../../../platform/errors.ts';
 import { countInWindow } from '../../../platform/http/rate-limit-store.ts';
+import type { Tx } from '../../../platform/db/database.ts';
 import type { Platform } from '../../../platform/platform.ts';
 import type { AuditService } from '../../audit/service.ts';
 import { actorUserId, type RequestContext } from '../../identity/actor.ts';
 import { authorize } from '../../identity/access.ts';
 import type { CookieSigner } from './cookies.ts';
+import type { GroupDirectory } from './groups-port.ts';
 import { notFoundVideo, storedPolicy } from './decide.ts';
 import { checkPolicy, type Policy, policySchema, policyShape } from './policy.ts';
 import * as store from './store.ts';
@@ -47,8 +49,25 @@ function changedFields(before: Policy, after: Policy): string[] {
   return out;
 }
 
-export function createAccessManagement(deps: { platform: Platform; audit: AuditService; cookies: CookieSigner }) {
-  const { platform: { db, clock, pseudonymize }, audit, cookies } = deps;
+export function createAccessManagement(deps: { platform: Platform; audit: AuditService; cookies: CookieSigner; groups: GroupDirectory }) {
+  const { platform: { db, clock, pseudonymize }, audit, cookies, groups } = deps;
+
+  /**
+   * Every group a members rule names must be one of the tenant's. An id the
+   * stored policy already had may stay after its group was deleted (it
+   * admits no one), so a client can save the rest of a policy it read back.
+   */
+  async function assertGroupsExist(tx: Tx, tenantId: string, next: Policy, before: Policy): Promise<void> {
+    const named = (p: Policy) => p.audiences.flatMap((a) => (a.type === 'members' ? a.groups ?? [] : []));
+    const kept = new Set(named(before));
+    const added = [...new Set(named(next))].filter((id) => !kept.has(id));
+    if (!added.length) return;
+    const found = new Set(await groups.existingGroupIds(tx, tenantId, added));
+    const missing = added.filter((id) => !found.has(id));
+    if (missing.length) {
+      throw new AppError('group_not_found', 404, `No group with ${missing.length === 1 ? 'that id' : 'those ids'} exists in this organization: ${missing.join(', ')}.`, { groups: missing });
+    }
+  }
 
   async function view(ctx: RequestContext & { tenantId: string }, videoId: string): Promise<AccessView> {
     return db.withTenant(ctx.tenantId, async (tx) => {
@@ -74,6 +93,7 @@ export function createAccessManagement(deps: { platform: Platform; audit: AuditS
       await db.withTenant(tenantId, async (tx) => {
         if (!(await store.videoExists(tx, tenantId, videoId, true))) throw notFoundVideo();
         const before = await store.policyRow(tx, tenantId, videoId);
+        await assertGroupsExist(tx, tenantId, next, storedPolicy(before?.policy));
         const passwordHash = newHash === undefined ? before?.password_hash ?? null : newHash;
         if (next.audiences.some((a) => a.type === 'password') && !passwordHash) {
           throw new AppError('password_missing', 400, 'A video open to password holders needs a password: send one in "password".');

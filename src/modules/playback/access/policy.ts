@@ -33,8 +33,13 @@ const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 tim
 export const audienceSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('public') }).strict().describe('Anyone'),
   z.object({ type: z.literal('link') }).strict().describe('Anyone holding a valid unlisted link'),
-  z.object({ type: z.literal('members'), roles: z.array(z.enum(memberRoles)).min(1).optional() }).strict()
-    .describe('Signed-in people of the organization (optionally only these roles)'),
+  z.object({
+    type: z.literal('members'),
+    roles: z.array(z.enum(memberRoles)).min(1).optional().describe('Only people with one of these roles'),
+    groups: z.array(z.uuid('must be a group id')).min(1).max(50).optional()
+      .describe('Only people in at least one of these groups of the organization (GET /api/v1/groups); with roles, both must hold'),
+  }).strict()
+    .describe('Signed-in people of the organization (optionally only these roles and/or groups)'),
   z.object({ type: z.literal('password') }).strict().describe('Anyone who unlocked the video with its password'),
   z.object({
     type: z.literal('sso'),
@@ -43,6 +48,7 @@ export const audienceSchema = z.discriminatedUnion('type', [
   }).strict().describe('Viewers signed in through the organization\'s single sign-on for audiences'),
 ]);
 export type Audience = z.infer<typeof audienceSchema>;
+export type MembersRule = Extract<Audience, { type: 'members' }>;
 
 export const conditionsSchema = z.object({
   ipAllow: z.array(cidr).min(1).max(200).optional().describe('Only viewers from these address ranges'),
@@ -72,12 +78,19 @@ export type Policy = z.infer<typeof policySchema>;
 /** No policy row: members of the tenant only. */
 export const defaultPolicy: Policy = { audiences: [{ type: 'members' }], conditions: {} };
 
+/** A stored policy as the current schema reads it; a row that no longer parses falls back to members only. */
+export function storedPolicy(raw: unknown): Policy {
+  if (raw === null || raw === undefined) return defaultPolicy;
+  const parsed = policySchema.safeParse(raw);
+  return parsed.success ? parsed.data : defaultPolicy;
+}
+
 /** What the viewer brings, as established by the caller from cookies, links and the request. */
 export interface PolicyFacts {
   /** library's published_state is 'published'. */
   published: boolean;
-  /** Signed in as a member of the video's tenant. */
-  member?: { role: TenantRole };
+  /** Signed in as a member of the video's tenant; groupIds: the groups they are in (loaded when a members rule names groups). */
+  member?: { role: TenantRole; groupIds?: readonly string[] };
   /** Signed in, but to another tenant (or as a member of none). */
   signedInElsewhere?: boolean;
   /** The unlisted link presented, if any: its state now. */
@@ -115,12 +128,13 @@ const denials = {
   notYet: (from: string) => deny(403, 'not_available_yet', 'This video is not available yet.', { details: { availableFrom: from } }),
   noLonger: () => deny(403, 'no_longer_available', 'This video is no longer available.'),
   role: () => deny(403, 'role_not_allowed', 'Your role in this organization does not include this video.'),
+  group: () => deny(403, 'group_not_allowed', 'This video is for certain groups of this organization, and you are not in any of them.'),
   emailDomain: () => deny(403, 'email_domain_not_allowed', 'Your account\'s email domain is not allowed to watch this video.'),
 };
 
 // When no audience admits, the denial that tells the viewer the most useful
 // next step wins: a prompt they can act on before a final refusal.
-const PREFERENCE = ['password_required', 'sso_required', 'signin_required', 'email_domain_not_allowed', 'role_not_allowed', 'link_revoked', 'link_expired', 'link_required'];
+const PREFERENCE = ['password_required', 'sso_required', 'signin_required', 'email_domain_not_allowed', 'role_not_allowed', 'group_not_allowed', 'link_revoked', 'link_expired', 'link_required'];
 
 /** The host part of a Referer value, lowercased; undefined when it is no http(s) URL. */
 export function refererHost(referer: string | undefined): string | undefined {
@@ -178,7 +192,7 @@ function admitsOrDenial(a: Audience, facts: PolicyFacts): true | Denial {
       return denials.linkRequired();
     case 'members':
       if (!facts.member) return denials.signin();
-      return !a.roles || a.roles.includes(facts.member.role) ? true : denials.role();
+      return membersRuleRefusal(a, facts.member) ?? true;
     case 'password':
       return facts.passwordUnlocked ? true : denials.password();
     case 'sso': {
@@ -192,6 +206,18 @@ function admitsOrDenial(a: Audience, facts: PolicyFacts): true | Denial {
       return true;
     }
   }
+}
+
+/**
+ * Why a members rule does not admit this member, or undefined when it does:
+ * each filter (roles, groups) narrows, so with both a member needs both.
+ * Also the check behind every key fetch of a grant the rule admitted
+ * (grant-cache.ts), so a person removed from the group stops there.
+ */
+export function membersRuleRefusal(rule: MembersRule, member: { role: TenantRole; groupIds?: readonly string[] }): Denial | undefined {
+  if (rule.roles && !rule.roles.includes(member.role)) return denials.role();
+  if (rule.groups && !rule.groups.some((g) => member.groupIds?.includes(g))) return denials.group();
+  return undefined;
 }
 
 // Gates are tried in this order; link comes last so that a viewer who is

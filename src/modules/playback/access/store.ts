@@ -1,9 +1,13 @@
 // SQL for the access tables (video_access_policies, video_links,
-// audience_accounts); nothing else touches them.
+// audience_accounts); nothing else touches them. grantFacts also reads the
+// viewer's membership and groups, inside a database function of playback's
+// own (migrations/0024_identity_groups.ts), because it runs on key fetches.
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Tx } from '../../../platform/db/database.ts';
+import type { TenantRole } from '../../identity/actor.ts';
 import type { GrantFacts } from './grant-cache.ts';
+import { type MembersRule, storedPolicy } from './policy.ts';
 
 export interface VideoAccessRow {
   id: string;
@@ -117,7 +121,10 @@ export const enabledProviders = (tx: Tx, tenantId: string) =>
  * back as times; grant-cache.ts's grantHolds checks them against the clock.
  */
 export async function grantFacts(pool: pg.Pool, args: { tenantId: string; videoId: string; linkId?: string; memberId?: string }): Promise<GrantFacts | undefined> {
-  const { rows } = await pool.query<{ policy_version: number; available_from: Date | null; available_until: Date | null; link_ok: boolean; link_expires_at: Date | null; staff: boolean }>({
+  const { rows } = await pool.query<{
+    policy_version: number; available_from: Date | null; available_until: Date | null; link_ok: boolean; link_expires_at: Date | null; staff: boolean;
+    member_role: TenantRole | null; member_groups: string[] | null; policy: unknown;
+  }>({
     name: 'haven_playback_grant_facts',
     text: 'select * from haven_playback_grant_facts($1, $2, $3, $4)',
     values: [args.tenantId, args.videoId, args.linkId ?? null, args.memberId ?? null],
@@ -131,5 +138,7 @@ export async function grantFacts(pool: pg.Pool, args: { tenantId: string; videoI
     linkOk: r.link_ok,
     linkExpiresAt: r.link_expires_at?.getTime() ?? null,
     staff: r.staff,
+    member: r.member_role ? { role: r.member_role, groupIds: r.member_groups ?? [] } : null,
+    membersRule: storedPolicy(r.policy).audiences.find((a): a is MembersRule => a.type === 'members') ?? null,
   };
 }

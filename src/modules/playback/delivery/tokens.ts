@@ -82,7 +82,7 @@ export function createPlaybackTokens(signingKey: Buffer, opts: PlaybackTokenOpti
 }
 
 // --- the binary field layout (inside the encryption) ------------------------
-// flags(1) | expires(u32 s) | policyVersion(u32) | tenant(16) | video(16) | playback(16)
+// flags(1: bind IP, link, session, IP, members rule) | expires(u32 s) | policyVersion(u32) | tenant(16) | video(16) | playback(16)
 // | viewer kind(1) | viewer id(str) | region(str) | [link(str)] | [session(str)] | [ip(1|4|16)]
 // str = u8 length + UTF-8, or 0xff + 16 bytes when the value is a lower-case UUID.
 
@@ -90,11 +90,12 @@ const F_BIND_IP = 1;
 const F_LINK = 2;
 const F_SESSION = 4;
 const F_IP = 8;
+const F_MEMBERS_RULE = 16;
 
 function encodeFields(g: PlaybackGrant): Buffer {
   const parts: Buffer[] = [];
   const head = Buffer.alloc(9);
-  head[0] = (g.bindIp ? F_BIND_IP : 0) | (g.linkId ? F_LINK : 0) | (g.viewer.sessionId ? F_SESSION : 0) | (g.ip ? F_IP : 0);
+  head[0] = (g.bindIp ? F_BIND_IP : 0) | (g.linkId ? F_LINK : 0) | (g.viewer.sessionId ? F_SESSION : 0) | (g.ip ? F_IP : 0) | (g.membersRule ? F_MEMBERS_RULE : 0);
   head.writeUInt32BE(Math.floor(g.expiresAt.getTime() / 1000), 1);
   head.writeUInt32BE(g.policyVersion, 5);
   parts.push(head, uuidBytes(g.tenantId), uuidBytes(g.videoId), uuidBytes(g.playbackId));
@@ -139,7 +140,7 @@ function decodeFields(b: Buffer): PlaybackGrant | undefined {
     }
     if (at !== b.length) return undefined;
     return {
-      tenantId, videoId, region, policyVersion, viewer, bindIp: Boolean(flags & F_BIND_IP),
+      tenantId, videoId, region, policyVersion, viewer, bindIp: Boolean(flags & F_BIND_IP), ...(flags & F_MEMBERS_RULE ? { membersRule: true } : {}),
       ...(linkId ? { linkId } : {}), playbackId, ...(ip ? { ip } : {}), expiresAt: new Date(expires * 1000),
     };
   } catch {

@@ -13,6 +13,8 @@ export interface SummaryInput {
   publishState: 'draft' | 'scheduled' | 'published';
   /** Names of the organization's SSO providers by id, when known. */
   providerNames?: Record<string, string>;
+  /** Names of the organization's groups by id, when known (editors); an id missing from a known list is a deleted group. */
+  groupNames?: Record<string, string>;
 }
 
 export interface Summary {
@@ -29,7 +31,7 @@ const list = (items: string[]) => items.join(', ');
 export function summarizePolicy(input: SummaryInput, t: Translate, formatDate: (iso: string) => string): Summary {
   const who: string[] = [];
   const warnings: string[] = [];
-  for (const a of input.audiences) who.push(audienceLine(a, t, input.providerNames));
+  for (const a of input.audiences) who.push(audienceLine(a, t, input.providerNames, input.groupNames));
   if (input.audiences.some((a) => a.type === 'password') && !input.hasPassword) warnings.push(t('library.access.summary.noPassword'));
   if (input.publishState !== 'published') warnings.push(t(input.publishState === 'draft' ? 'library.access.summary.draft' : 'library.access.summary.scheduled'));
 
@@ -44,15 +46,21 @@ export function summarizePolicy(input: SummaryInput, t: Translate, formatDate: (
   return { who, limits, warnings };
 }
 
-function audienceLine(a: Audience, t: Translate, providerNames?: Record<string, string>): string {
+function audienceLine(a: Audience, t: Translate, providerNames?: Record<string, string>, groupNames?: Record<string, string>): string {
   switch (a.type) {
     case 'public': return t('library.access.summary.public');
     case 'link': return t('library.access.summary.link');
     case 'password': return t('library.access.summary.password');
-    case 'members':
-      return a.roles?.length
-        ? t('library.access.summary.membersRoles', { roles: list(a.roles.map((r) => t(`library.role.${r}`))) })
-        : t('library.access.summary.members');
+    case 'members': {
+      const roles = a.roles?.length ? list(a.roles.map((r) => t(`library.role.${r}`))) : undefined;
+      // Without the list (a viewer reading the policy), the count says enough.
+      const groups = !a.groups?.length ? undefined : groupNames
+        ? list(a.groups.map((id) => groupNames[id] ?? t('library.access.deletedGroup')))
+        : t('library.access.summary.groupCount', { count: a.groups.length });
+      if (roles && groups) return t('library.access.summary.membersRolesGroups', { roles, groups });
+      if (groups) return t('library.access.summary.membersGroups', { groups });
+      return roles ? t('library.access.summary.membersRoles', { roles }) : t('library.access.summary.members');
+    }
     case 'sso': {
       const providers = a.providerIds?.map((id) => providerNames?.[id] ?? id);
       let line = providers?.length ? t('library.access.summary.ssoProviders', { providers: list(providers) }) : t('library.access.summary.sso');

@@ -10,6 +10,7 @@ import { Page } from '../../../ui/Page.tsx';
 
 const tabs = [
   { to: '/admin/users', key: 'admin.nav.users' },
+  { to: '/admin/groups', key: 'groups.nav' },
   { to: '/admin/settings', key: 'admin.nav.settings' },
   { to: '/admin/webhooks', key: 'admin.nav.webhooks' },
   { to: '/admin/audit', key: 'admin.nav.audit' },

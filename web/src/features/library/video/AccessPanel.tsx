@@ -15,14 +15,14 @@ const toLocal = (iso?: string) => (iso ? new Date(new Date(iso).getTime() - new 
 const fromLocal = (v: string) => (v ? new Date(v).toISOString() : undefined);
 
 interface Draft {
-  public: boolean; link: boolean; members: boolean; roles: MemberRole[]; password: boolean; sso: boolean; domains: string;
+  public: boolean; link: boolean; members: boolean; roles: MemberRole[]; groups: string[]; password: boolean; sso: boolean; domains: string;
   newPassword: string; ipAllow: string; referrers: string; from: string; until: string; bindToIp: boolean;
 }
 
 function draftOf(a: AccessView): Draft {
   const find = <T extends Audience['type']>(type: T) => a.audiences.find((x) => x.type === type) as Extract<Audience, { type: T }> | undefined;
   return {
-    public: Boolean(find('public')), link: Boolean(find('link')), members: Boolean(find('members')), roles: find('members')?.roles ?? [],
+    public: Boolean(find('public')), link: Boolean(find('link')), members: Boolean(find('members')), roles: find('members')?.roles ?? [], groups: find('members')?.groups ?? [],
     password: Boolean(find('password')), sso: Boolean(find('sso')), domains: (find('sso')?.emailDomains ?? []).join('\n'), newPassword: '',
     ipAllow: (a.conditions.ipAllow ?? []).join('\n'), referrers: (a.conditions.referrers ?? []).join('\n'),
     from: toLocal(a.conditions.availableFrom), until: toLocal(a.conditions.availableUntil), bindToIp: Boolean(a.conditions.bindToIp),
@@ -32,7 +32,7 @@ function draftOf(a: AccessView): Draft {
 function policyOf(d: Draft): { audiences: Audience[]; conditions: Conditions } {
   const audiences: Audience[] = [];
   if (d.public) audiences.push({ type: 'public' });
-  if (d.members) audiences.push(d.roles.length ? { type: 'members', roles: d.roles } : { type: 'members' });
+  if (d.members) audiences.push({ type: 'members', ...(d.roles.length ? { roles: d.roles } : {}), ...(d.groups.length ? { groups: d.groups } : {}) });
   if (d.password) audiences.push({ type: 'password' });
   if (d.sso) audiences.push(lines(d.domains).length ? { type: 'sso', emailDomains: lines(d.domains) } : { type: 'sso' });
   if (d.link) audiences.push({ type: 'link' });
@@ -72,7 +72,12 @@ function PolicyEditor({ video, access, canEdit, onSaved }: { video: Video; acces
   useEffect(() => setD(draftOf(access)), [access]);
   const set = (patch: Partial<Draft>) => setD((x) => ({ ...x, ...patch }));
   const policy = policyOf(d);
-  const summary = summarizePolicy({ ...policy, hasPassword: access.hasPassword || d.newPassword.length >= 8, publishState: video.publishState }, t, format.dateTime);
+  // Editors may list the organization's groups (names only) to choose from; viewers see the summary without names.
+  const groups = useAsync(() => (canEdit ? call(api.GET('/api/v1/groups')).then((r) => r.items) : Promise.resolve([])), [canEdit]);
+  const groupNames = Object.fromEntries((groups.data ?? []).map((g) => [g.id, g.name]));
+  // A group named by the stored policy but deleted since: shown so it can be unticked (it admits no one).
+  const deletedGroups = groups.data ? d.groups.filter((id) => !groupNames[id]) : [];
+  const summary = summarizePolicy({ ...policy, hasPassword: access.hasPassword || d.newPassword.length >= 8, publishState: video.publishState, groupNames: groups.data ? groupNames : undefined }, t, format.dateTime);
 
   function validate() {
     const e: Record<string, string | undefined> = {};
@@ -113,6 +118,25 @@ function PolicyEditor({ video, access, canEdit, onSaved }: { video: Video; acces
                   <CheckboxField key={r} label={t(`library.role.${r}`)} checked={d.roles.includes(r)}
                     onChange={(e) => set({ roles: e.target.checked ? [...d.roles, r] : d.roles.filter((x) => x !== r) })} />
                 ))}
+              </fieldset>
+            ) : null}
+            {d.members ? (
+              <fieldset className="lib-fieldset lib-nested" aria-describedby="lib-groups-hint" data-testid="access-groups">
+                <legend>{t('library.access.groupsLegend')}</legend>
+                <p className="field-hint" id="lib-groups-hint">{t('library.access.groupsHint')}</p>
+                {groups.error ? <ErrorView error={groups.error} onRetry={groups.reload} /> : !groups.data ? <Loading /> : (
+                  <>
+                    {groups.data.length === 0 ? <p>{t('library.access.noGroups')}</p> : null}
+                    {groups.data.map((g) => (
+                      <CheckboxField key={g.id} label={g.name} checked={d.groups.includes(g.id)}
+                        onChange={(e) => set({ groups: e.target.checked ? [...d.groups, g.id] : d.groups.filter((x) => x !== g.id) })} />
+                    ))}
+                    {deletedGroups.map((id) => (
+                      <CheckboxField key={id} label={t('library.access.deletedGroup')} checked
+                        onChange={() => set({ groups: d.groups.filter((x) => x !== id) })} />
+                    ))}
+                  </>
+                )}
               </fieldset>
             ) : null}
             <CheckboxField label={t('library.access.aud.password')} checked={d.password} onChange={(e) => set({ password: e.target.checked })} />
