@@ -21,7 +21,8 @@ import { runHavenCli, type SignedIn, signIn, startConfiguredHaven } from './lib/
 import { runBenchmark, track } from './lib/processes.ts';
 import { emitResult, median } from './lib/result.ts';
 
-const RUNS = 3;
+// MEDIA_LADDER_RUNS shortens a run while iterating; the recorded figures use 3.
+const RUNS = Number(process.env.MEDIA_LADDER_RUNS) || 3;
 const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** CPU seconds of a process and of its children it has reaped (ffmpeg runs, for both Haven and this script). */

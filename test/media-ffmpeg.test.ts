@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   decryptSegment, encryptSegment, fitWidth, isProblem, keyTagOf, MediaRejected, parseMediaPlaylist, planLadder, poster, probe, renderMasterPlaylist,
-  renderMediaPlaylist, runTool, rungsOf, storyboard, storyboardLayout, thumbnails, ToolError, transcodeRenditions, validateProbe, type ProbeSummary,
+  renderMediaPlaylist, reniceTool, runTool, rungsOf, storyboard, storyboardLayout, thumbnails, ToolError, transcodeRenditions, validateProbe, type ProbeSummary,
 } from '../src/platform/ffmpeg/index.ts';
 import { progressParser, type ToolProgress } from '../src/platform/ffmpeg/process.ts';
 import { makeAudioOnly, makeClip, makeHugeDeclaredVideo, makeOnePixelVideo, makeTextFile, makeThousandFps, makeTruncatedMp4 } from './fixtures/media-clips.ts';
@@ -214,6 +214,32 @@ describe('supervised processes', () => {
     await assert.rejects(runTool('ffmpeg', ['-hide_banner', '-i', join(dir, 'no-such-file.mp4'), '-f', 'null', '-']), (err) =>
       err instanceof ToolError && err.code === 'tool_failed' && err.exitCode !== 0 && /No such file/.test(err.stderrTail));
     await assert.rejects(runTool('ffmpeg-that-is-not-installed', []), (err) => err instanceof ToolError && (err.code === 'tool_missing' || err.code === 'tool_failed'));
+  });
+
+  test('a tool started at a lower priority runs at it in every thread, and can be given normal priority back', async () => {
+    const controller = new AbortController();
+    const niceOf = (tid: string | number, pid: number) => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    let seen: number[] = [];
+    let restored: number[] = [];
+    let permitted = false;
+    let pid = 0;
+    const run = runTool('ffmpeg', endless, {
+      signal: controller.signal, niceness: 10,
+      onProgress: (p) => {
+        if (p.outTimeMs <= 0 || controller.signal.aborted) return;
+        const tasks = readdirSync(`/proc/${pid}/task`);
+        seen = tasks.map((t) => niceOf(t, pid));
+        permitted = reniceTool(pid, 0);
+        restored = tasks.map((t) => niceOf(t, pid));
+        controller.abort();
+      },
+      onStart: (p) => { pid = p; },
+    });
+    await assert.rejects(run, (err) => err instanceof ToolError && err.code === 'tool_aborted');
+    assert.ok(seen.length > 0 && seen.every((n) => n === 10), `every thread at nice 10: ${seen}`);
+    // Raising a priority back needs root or CAP_SYS_NICE; without it the tool keeps nice 10 and false says so.
+    if (permitted) assert.ok(restored.every((n) => n === 0), `every thread back at 0: ${restored}`);
+    else assert.ok(restored.every((n) => n === 10));
   });
 
   test('-progress blocks are parsed across arbitrary chunk boundaries', () => {

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { RETIRE_GRACE_SECONDS } from '../src/modules/media/generations.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 import { makeClip, makeTextFile } from './fixtures/media-clips.ts';
 import { authHeaders, decryptedRendition, objectsOfVideo, type Owner, signedInOwner, tusUpload, videoOf, waitForStatus } from './fixtures/media-harness.ts';
@@ -126,11 +127,19 @@ describe('replacing a video\'s source', () => {
     assert.equal(Number(history.items[0].sourceSizeBytes), Number(old.source_size_bytes));
 
     assert.deepEqual(video.renditions.map((r: any) => r.name).filter((n: string) => n !== 'audio'), ['240p']);
-    const rendition = await decryptedRendition(haven, owner, videoId, '240p');
+    // The new ladder is generation 1 (media-generations.test.ts plays through the switch).
+    const rendition = await decryptedRendition(haven, owner, videoId, 'g1-240p');
     assert.ok(Math.abs(probeDuration(rendition.bytes) - 4) < 0.5, 'the new rendition decodes at the new length');
 
-    const now = await objectsOfVideo(haven, owner, videoId);
-    assert.ok(!now.some((k) => k.includes('/hls/360p/')), 'the old rendition is gone');
+    const objects = await objectsOfVideo(haven, owner, videoId);
+    const deadline = Date.now() + (RETIRE_GRACE_SECONDS + 60) * 1000;
+    let now = objects;
+    while (now.some((k) => /\/hls\/(240p|360p|audio)\//.test(k)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      now = await objectsOfVideo(haven, owner, videoId);
+    }
+    assert.ok(!now.some((k) => /\/hls\/(240p|360p|audio)\//.test(k)), 'the old ladder is gone after its grace period');
+    assert.ok(now.some((k) => k.includes('/hls/g1-240p/')), 'the new ladder stays');
     const events = (await auditOf(videoId)).map((e) => `${e.action}:${e.outcome}`);
     for (const e of ['video.version.create:success', 'video.source.replace:success']) assert.ok(events.includes(e), `${e} in ${events}`);
     assert.equal(events.filter((e) => e.startsWith('video.ready')).length, 2, 'video.ready again for the new version');

@@ -29,13 +29,15 @@ export const datamap: DataMap = {
     current_version: no, search: derived, captions_search: derived, title_sort: sortKey, duration_sort: no,
     // added by the media pipeline (migration 0008); the HLS key is crypto-shredded like the data key
     hls_key_wrapped: media, stored_bytes: no, assets: no,
+    // ladder generations (media, migration 0023); the played ladder's HLS key during a source replacement is shredded like the others
+    rendition_generation: no, previous_generation: no, previous_hls_key_wrapped: media,
     // the trash (privacy, migration 0016)
     deleted_at: no, deleted_by: actor('deleted_by', 'knowing who deleted a video, so it can be restored and the deletion answered for'), purge_after: no, purge_started_at: no,
   },
   renditions: {
     video_id: no, tenant_id: no, name: no, kind: no, width: no, height: no, bandwidth: no, codecs: no, playlist_key: no,
     segment_count: no, status: no, created_at: no, ready_at: no,
-    bytes: no, average_bandwidth: no, frame_rate: no, duration_ms: no,
+    bytes: no, average_bandwidth: no, frame_rate: no, duration_ms: no, generation: no,
   },
   uploads: {
     id: no, tenant_id: no, video_id: no, user_id: { ...uploader, subject: 'user_id' }, size_bytes: no, received_bytes: no, created_at: no, expires_at: no, completed_at: no,

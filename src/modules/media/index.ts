@@ -6,7 +6,8 @@ import type { AuditService } from '../audit/service.ts';
 import type { TenantService } from '../identity/tenants.ts';
 import { EventStreams } from './events.ts';
 import { ingest } from './ingest.ts';
-import { expireUploadsJob, ingestJob, sweepStagingJob, transcodeJob } from './jobs.ts';
+import { retireGeneration } from './generations.ts';
+import { expireUploadsJob, ingestJob, retireGenerationJob, sweepStagingJob, transcodeJob } from './jobs.ts';
 import { type PipelineDeps, pipelineHandler, type VideoEventEmitter } from './pipeline.ts';
 import { transcodeGroup } from './renditions.ts';
 import { registerMediaRoutes } from './routes.ts';
@@ -49,6 +50,7 @@ export function createMediaModule(platform: Platform, deps: { audit: AuditServic
       const opts = { concurrency, region };
       await jobs.work(ingestJob, pipelineHandler(pipeline, ingestJob, (data, ctx) => ingest(pipeline, data, ctx)), opts);
       await jobs.work(transcodeJob, pipelineHandler(pipeline, transcodeJob, (data, ctx) => transcodeGroup(pipeline, data, ctx)), opts);
+      await jobs.work(retireGenerationJob, (data) => retireGeneration(pipeline, data), { concurrency: 1, region });
       await jobs.work(expireUploadsJob, (_data, ctx) => records.expire(ctx.region!), { concurrency: 1, region });
       await jobs.work(sweepStagingJob, (_data, ctx) => sweepStaging(pipeline, ctx.region!), { concurrency: 1, region });
     },

@@ -16,7 +16,7 @@ import type { JobContext } from '../../platform/jobs.ts';
 import type { ObjectInfo } from '../../platform/storage/types.ts';
 import { transcodeJob, type VideoRef } from './jobs.ts';
 import { ensureVideoKeys } from './keys.ts';
-import { hlsPrefix, originalKey } from './objects.ts';
+import { originalKey, renditionDir, renditionPrefix } from './objects.ts';
 import { failVideo, loadVideo, type PipelineDeps, reportStep, type TechnicalRecord } from './pipeline.ts';
 import { tenantLimits } from './quotas.ts';
 import { removeSourceObjects, takeOverReplacement } from './replace.ts';
@@ -35,8 +35,9 @@ export async function ingest(deps: PipelineDeps, ref: VideoRef, ctx: JobContext)
   if (!video || video.status !== 'processing') return { skipped: video?.status ?? 'gone' };
 
   if (!video.original_key) {
-    // Nothing may be stored yet; after a replacement's takeover the old version's objects may be (a crash before they went).
-    await removeSourceObjects(deps, { tenantId: ref.tenantId, videoId: ref.videoId, region: video.region });
+    // Nothing of this version may be stored yet; after a replacement's takeover the old source's may be (a crash before they went).
+    // The ladder still played (previous generation) stays.
+    await removeSourceObjects(deps, { tenantId: ref.tenantId, videoId: ref.videoId, region: video.region }, video.rendition_generation);
     const upload = await db.withTenant(ref.tenantId, (tx) => uploadOfVideo(tx, ref.videoId));
     const staged = upload && deps.staging.uploadFile(video.region, upload.id);
     if (!staged || !(await stat(staged).catch(() => undefined))) {
@@ -66,7 +67,7 @@ export async function ingest(deps: PipelineDeps, ref: VideoRef, ctx: JobContext)
         ...(verdict.kind === 'audio' ? { assets: JSON.stringify({ complete: true }) } : {}),
       }).where('id', '=', ref.videoId).where('original_key', 'is', null).execute();
       await addStoredBytes(tx, ref.videoId, stored.size);
-      await insertPlannedRenditions(tx, ref.tenantId, ref.videoId, plannedRenditions(ref, ladder));
+      await insertPlannedRenditions(tx, ref.tenantId, ref.videoId, video.rendition_generation, plannedRenditions(ref, ladder, video.rendition_generation));
     });
   }
 
@@ -97,14 +98,15 @@ async function storeEncrypted(file: string, dataKey: Buffer, put: (body: PassThr
   return { sha256: hash.digest('hex'), stored };
 }
 
-function plannedRenditions(ref: VideoRef, ladder: Ladder): PlannedRendition[] {
+function plannedRenditions(ref: VideoRef, ladder: Ladder, generation: number): PlannedRendition[] {
   const audio = ladder.audio;
+  const playlistKey = (name: string) => `${renditionPrefix(ref.tenantId, ref.videoId, renditionDir(name, generation))}index.m3u8`;
   const video = ladder.video.map((r): PlannedRendition => ({
     name: r.name, kind: 'video', width: r.width, height: r.height, frameRate: r.fps,
     bandwidth: r.maxRate + r.audioBitrate, codecs: r.audioBitrate ? `avc1,${AAC_LC_CODEC}` : 'avc1',
-    playlistKey: `${hlsPrefix(ref.tenantId, ref.videoId)}${r.name}/index.m3u8`,
+    playlistKey: playlistKey(r.name),
   }));
   return audio
-    ? [...video, { name: audio.name, kind: 'audio', width: null, height: null, frameRate: null, bandwidth: audio.audioBitrate, codecs: AAC_LC_CODEC, playlistKey: `${hlsPrefix(ref.tenantId, ref.videoId)}${audio.name}/index.m3u8` }]
+    ? [...video, { name: audio.name, kind: 'audio', width: null, height: null, frameRate: null, bandwidth: audio.audioBitrate, codecs: AAC_LC_CODEC, playlistKey: playlistKey(audio.name) }]
     : video;
 }

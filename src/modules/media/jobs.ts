@@ -18,6 +18,11 @@ export const ingestJob = defineJob({ name: 'media.ingest', schema: videoRef, ...
 /** Encodes a group of renditions (and, with the top rendition, the images) from one decode of the source and publishes each. */
 export const transcodeJob = defineJob({ name: 'media.transcode', schema: videoRef.extend({ renditions: z.array(renditionName).min(1).max(16) }), ...pipeline, expireInSeconds: 24 * 3600 });
 
+/** Removes the ladder a replaced source was played from, a grace period after the new one is complete (generations.ts). */
+export const retireGenerationJob = defineJob({
+  name: 'media.retire-generation', schema: videoRef.extend({ generation: z.number().int().min(0) }), regional: true, retryLimit: PIPELINE_RETRY_LIMIT, retryDelaySeconds: 5,
+});
+
 /** Removes uploads nobody finished (and finishes those whose bytes all arrived). */
 export const expireUploadsJob = defineJob({ name: 'media.expire-uploads', schema: cronPayload, regional: true, cron: '*/10 * * * *', retryLimit: 1 });
 

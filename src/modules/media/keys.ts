@@ -3,6 +3,8 @@
 //   HLS key (16 bytes, AES-128-CBC): the segments, handed to authorized players.
 // Each is bound to its video by the keyring's purpose, so a sealed key copied
 // to another row does not open. Destroying the tenant key shreds both.
+// Each ladder generation has its own HLS key: while a replaced source's new
+// ladder is built, the one still played keeps its key (previous_hls_key_wrapped).
 import { randomBytes } from 'node:crypto';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { notFound } from '../../platform/errors.ts';
@@ -39,12 +41,27 @@ export async function ensureVideoKeys(db: Database, keyring: Keyring, tenantId: 
   });
 }
 
-/** The keys of a video that has them (playback, tests); undefined before ingest. */
-export async function videoKeys(tx: Tx, keyring: Keyring, tenantId: string, videoId: string): Promise<VideoKeys | undefined> {
-  const row = await tx.selectFrom('videos').select(['data_key_wrapped', 'hls_key_wrapped']).where('id', '=', videoId).executeTakeFirst();
-  if (!row?.data_key_wrapped || !row.hls_key_wrapped) return undefined;
+/** Fresh sealed keys for a new version of a video's source (replace.ts), made in the caller's transaction. */
+export async function newSealedKeys(tx: Tx, keyring: Keyring, tenantId: string, videoId: string): Promise<{ data_key_wrapped: string; hls_key_wrapped: string }> {
+  const data = await keyring.newDataKey(tx, tenantId, dataKeyPurpose(videoId));
+  return { data_key_wrapped: data.wrapped, hls_key_wrapped: await keyring.sealForTenant(tx, tenantId, randomBytes(16), hlsKeyPurpose(videoId)) };
+}
+
+/**
+ * The keys of a video that has them (playback, tests); undefined before
+ * ingest. With `generation`, the HLS key is that ladder generation's: the
+ * current one's, or the previous one's while it is still played; undefined
+ * for any other (its ladder is gone).
+ */
+export async function videoKeys(tx: Tx, keyring: Keyring, tenantId: string, videoId: string, generation?: number): Promise<VideoKeys | undefined> {
+  const row = await tx.selectFrom('videos').select(['data_key_wrapped', 'hls_key_wrapped', 'rendition_generation', 'previous_generation', 'previous_hls_key_wrapped'])
+    .where('id', '=', videoId).executeTakeFirst();
+  if (!row?.data_key_wrapped) return undefined;
+  const sealedHls = generation === undefined || generation === row.rendition_generation ? row.hls_key_wrapped
+    : generation === row.previous_generation ? row.previous_hls_key_wrapped : null;
+  if (!sealedHls) return undefined;
   return {
     dataKey: await keyring.unwrapDataKey(tx, tenantId, row.data_key_wrapped, dataKeyPurpose(videoId)),
-    hlsKey: await keyring.openForTenant(tx, tenantId, row.hls_key_wrapped, hlsKeyPurpose(videoId)),
+    hlsKey: await keyring.openForTenant(tx, tenantId, sealedHls, hlsKeyPurpose(videoId)),
   };
 }

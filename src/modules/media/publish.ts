@@ -6,8 +6,10 @@ import { sql } from 'kysely';
 import { renderMasterPlaylist, type Variant } from '../../platform/ffmpeg/index.ts';
 import type { Tx } from '../../platform/db/database.ts';
 import { systemContext } from '../identity/actor.ts';
+import { scheduleRetirement } from './generations.ts';
+import { transcodeGroups } from './groups.ts';
 import type { VideoRef } from './jobs.ts';
-import { masterPlaylistKey } from './objects.ts';
+import { masterPlaylistKey, renditionDir } from './objects.ts';
 import type { PipelineDeps } from './pipeline.ts';
 import { markRenditionReady, type PublishedRendition, pipelineVideo, renditionsOf, type RenditionRow, uploadOfVideo } from './store.ts';
 
@@ -18,15 +20,22 @@ export async function publishRendition(deps: PipelineDeps, ref: VideoRef, name: 
     const video = await pipelineVideo(tx, ref.videoId, { lock: true });
     if (!video || video.status !== 'processing') return false;
     await markRenditionReady(tx, ref.videoId, name, published);
-    const ready = (await renditionsOf(tx, ref.videoId)).filter((r) => r.status === 'ready');
-    await storage.forRegion(video.region).put(masterPlaylistKey(ref.tenantId, ref.videoId), Buffer.from(renderMasterPlaylist(ready.map(variantOf))), { contentType: 'application/vnd.apple.mpegurl' });
+    // The current generation's ready renditions only. During a replacement the
+    // previous ladder's master stays until the new ladder's first rendition is
+    // ready (not, say, its audio alone): that switches new viewers over.
+    const all = await renditionsOf(tx, ref.videoId);
+    const first = transcodeGroups(all, deps.platform.config.transcodeRenditionsPerJob)[0]?.[0];
+    if (video.previous_generation !== null && all.find((r) => r.name === first)?.status !== 'ready') return true;
+    const ready = all.filter((r) => r.status === 'ready');
+    const master = renderMasterPlaylist(ready.map((r) => variantOf(r, video.rendition_generation)));
+    await storage.forRegion(video.region).put(masterPlaylistKey(ref.tenantId, ref.videoId), Buffer.from(master), { contentType: 'application/vnd.apple.mpegurl' });
     return true;
   });
 }
 
-function variantOf(r: RenditionRow): Variant {
+function variantOf(r: RenditionRow, generation: number): Variant {
   return {
-    uri: `${r.name}/index.m3u8`,
+    uri: `${renditionDir(r.name, generation)}/index.m3u8`,
     bandwidth: r.bandwidth,
     averageBandwidth: r.average_bandwidth ?? r.bandwidth,
     codecs: r.codecs,
@@ -56,6 +65,8 @@ export async function finishIfComplete(deps: PipelineDeps, ref: VideoRef): Promi
   });
   if (!done) return false;
   await deps.staging.removeVideo(done.video.region, ref.videoId, done.upload?.id);
+  const previous = done.video.previous_generation;
+  if (previous !== null) await scheduleRetirement(deps, { ...ref, region: done.video.region, generation: previous });
   deps.platform.log.info({ videoId: ref.videoId }, 'video ready');
   return true;
 }

@@ -10,7 +10,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import {
-  AAC_LC_CODEC, avcCodecString, encryptSegment, MediaRejected, planLadder, renderMediaPlaylist, rungsOf, transcodeRenditions, type RenditionOutput, type Rung,
+  AAC_LC_CODEC, avcCodecString, encryptSegment, MediaRejected, planLadder, reniceTool, renderMediaPlaylist, rungsOf, transcodeRenditions, type RenditionOutput, type Rung,
 } from '../../platform/ffmpeg/index.ts';
 import type { JobContext } from '../../platform/jobs.ts';
 import { claimTask, type Claim } from './claims.ts';
@@ -18,12 +18,22 @@ import { imagesGroup, transcodeGroups } from './groups.ts';
 import { type ImagePlan, planImages, storeImages } from './images.ts';
 import type { VideoRef } from './jobs.ts';
 import { ensureVideoKeys, type VideoKeys } from './keys.ts';
-import { hlsKeyUriPlaceholder, imagesPrefix, renditionPrefix } from './objects.ts';
+import { hlsKeyUriPlaceholder, imagesPrefix, renditionDir, renditionPrefix } from './objects.ts';
 import { ensureSource, loadVideo, mapLimit, type PipelineDeps, progressReporter, technicalOf } from './pipeline.ts';
 import { finishIfComplete, publishRendition } from './publish.ts';
 import { addStoredBytes, type PipelineVideo, pipelineVideo, type PublishedRendition, renditionsOf, type RenditionRow } from './store.ts';
 
 const SEGMENT_NAME = /^seg-\d{5}\.m4s$/;
+
+/**
+ * The nice value of a group's encode while the video's first rendition is
+ * still pending. Both encodes start together, but the first one gets the CPU
+ * it asks for and the later groups take what it leaves (nothing idles, so the
+ * whole ladder takes no longer); once the first rendition is published they
+ * go back to normal priority.
+ */
+const WHILE_FIRST_PENDING_NICENESS = 10;
+const FIRST_READY_POLL_MS = 500;
 
 export async function transcodeGroup(deps: PipelineDeps, data: VideoRef & { renditions: string[] }, ctx: JobContext): Promise<unknown> {
   const { db, config, keyring, log } = deps.platform;
@@ -43,7 +53,8 @@ export async function transcodeGroup(deps: PipelineDeps, data: VideoRef & { rend
       const names = claims.filter((c) => c.task.startsWith('rendition:')).map((c) => c.task.slice(10));
       const keys = await ensureVideoKeys(db, keyring, data.tenantId, data.videoId);
       const signal = AbortSignal.any(claims.map((c) => c.claim.signal));
-      await encodeAndPublish(deps, video, all, keys, { names, images: claims.some((c) => c.task === 'images'), attempt: `${ctx.id}-${ctx.attempt}`, signal });
+      const yieldTo = firstRenditionPending(all, names, config.transcodeRenditionsPerJob);
+      await encodeAndPublish(deps, video, all, keys, { names, images: claims.some((c) => c.task === 'images'), attempt: `${ctx.id}-${ctx.attempt}`, signal, yieldTo });
     }
   } finally {
     for (const { claim } of claims) await claim.release().catch(() => undefined);
@@ -52,14 +63,51 @@ export async function transcodeGroup(deps: PipelineDeps, data: VideoRef & { rend
   return { done: claims.map((c) => c.task) };
 }
 
-interface EncodeRun { names: string[]; images: boolean; attempt: string; signal: AbortSignal }
+interface EncodeRun {
+  names: string[]; images: boolean; attempt: string; signal: AbortSignal;
+  /** The first rendition this run leaves the CPU to while it is pending. */
+  yieldTo?: string;
+}
+
+/** The video's first rendition, when this run does not encode it and it is not published yet. */
+function firstRenditionPending(all: RenditionRow[], names: string[], perJob: number): string | undefined {
+  const first = transcodeGroups(all, perJob)[0]?.[0];
+  const row = first ? all.find((r) => r.name === first) : undefined;
+  return row && row.status === 'pending' && !names.includes(row.name) ? row.name : undefined;
+}
+
+/**
+ * Watches (by polling its row) for the first rendition to be published, then
+ * gives the encode normal priority back. Stops with the encode.
+ */
+function restorePriorityWhenPublished(deps: PipelineDeps, video: PipelineVideo, first: string, signal: AbortSignal): { started: (pid: number) => void; stop: () => void } {
+  let pid: number | undefined;
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (pid === undefined) return;
+    void deps.platform.db.withTenant(video.tenant_id, (tx) => tx.selectFrom('renditions').select('status')
+      .where('video_id', '=', video.id).where('name', '=', first).executeTakeFirst())
+      .then((row) => {
+        if (stopped || pid === undefined || row?.status === 'pending') return;
+        stop();
+        if (!reniceTool(pid, 0)) deps.platform.log.debug({ videoId: video.id }, 'encode keeps its lower priority: raising it back is not permitted');
+      }, () => undefined);
+  }, FIRST_READY_POLL_MS);
+  const stop = () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+  signal.addEventListener('abort', stop, { once: true });
+  return { started: (p) => { pid = p; }, stop };
+}
 
 async function encodeAndPublish(deps: PipelineDeps, video: PipelineVideo, all: RenditionRow[], keys: VideoKeys, run: EncodeRun): Promise<void> {
   const ref = { tenantId: video.tenant_id, videoId: video.id };
   const store = deps.platform.storage.forRegion(video.region);
   const rungs = rungsOf(planLadder(technicalOf(video).probe)).filter((r) => run.names.includes(r.name));
   // Leftovers of an interrupted attempt are not referenced by anything yet; start clean.
-  for (const rung of rungs) await store.deletePrefix(renditionPrefix(ref.tenantId, ref.videoId, rung.name));
+  const prefixOf = (name: string) => renditionPrefix(ref.tenantId, ref.videoId, renditionDir(name, video.rendition_generation));
+  for (const rung of rungs) await store.deletePrefix(prefixOf(rung.name));
   if (run.images) await store.deletePrefix(imagesPrefix(ref.tenantId, ref.videoId));
 
   const source = await ensureSource(deps, video, keys, run.signal);
@@ -67,20 +115,22 @@ async function encodeAndPublish(deps: PipelineDeps, video: PipelineVideo, all: R
   try {
     const images = run.images ? planImages(video, workDir) : undefined;
     const weights = progressWeights(all, run.names);
+    const priority = run.yieldTo ? restorePriorityWhenPublished(deps, video, run.yieldTo, run.signal) : undefined;
     const outputs = await transcodeRenditions({
       input: source, outputDir: workDir, rungs, hasAudio: video.has_audio === true, durationMs: video.duration_ms ?? 0,
       sourceShortSide: video.width && video.height ? Math.min(video.width, video.height) : undefined,
       stills: images && [images.poster, ...images.thumbnails], storyboard: images?.storyboard,
       preset: deps.platform.config.transcodePreset, signal: run.signal,
       onProgress: progressReporter(deps, ref, `transcoding:${run.names.join(',') || 'images'}`, weights.from, weights.to),
-    });
+      niceness: priority ? WHILE_FIRST_PENDING_NICENESS : undefined, onStart: priority?.started,
+    }).finally(() => priority?.stop());
     for (const output of outputs) {
       const rung = rungs.find((r) => r.name === output.name)!;
       assertComplete(output, video.duration_ms ?? 0);
       const stored = await storeRendition(deps, video, rung, output, keys.hlsKey);
       if (!(await publishRendition(deps, ref, rung.name, stored))) {
         // The video failed or was removed while this ran: nothing may stay behind.
-        await store.deletePrefix(renditionPrefix(ref.tenantId, ref.videoId, rung.name));
+        await store.deletePrefix(prefixOf(rung.name));
       }
     }
     if (images) await publishImages(deps, video, images, keys.dataKey);
@@ -92,7 +142,7 @@ async function encodeAndPublish(deps: PipelineDeps, video: PipelineVideo, all: R
 /** Encrypts and stores one rendition's segments, its init segment and playlist; returns what the master playlist needs. */
 async function storeRendition(deps: PipelineDeps, video: PipelineVideo, rung: Rung, output: RenditionOutput, hlsKey: Buffer): Promise<PublishedRendition> {
   const store = deps.platform.storage.forRegion(video.region);
-  const prefix = renditionPrefix(video.tenant_id, video.id, rung.name);
+  const prefix = renditionPrefix(video.tenant_id, video.id, renditionDir(rung.name, video.rendition_generation));
   const iv = randomBytes(16);
   const segments = output.playlist.segments;
   const sizes = await mapLimit(segments, 4, async (segment) => {
@@ -103,7 +153,7 @@ async function storeRendition(deps: PipelineDeps, video: PipelineVideo, rung: Ru
   });
   const init = await readFile(join(output.dir, 'init.mp4'));
   await store.put(`${prefix}init.mp4`, init, { contentType: 'video/mp4' });
-  const playlist = Buffer.from(renderMediaPlaylist({ ...output.playlist, map: 'init.mp4' }, hlsKeyUriPlaceholder(video.id), iv));
+  const playlist = Buffer.from(renderMediaPlaylist({ ...output.playlist, map: 'init.mp4' }, hlsKeyUriPlaceholder(video.id, video.rendition_generation), iv));
   await store.put(`${prefix}index.m3u8`, playlist, { contentType: 'application/vnd.apple.mpegurl' });
 
   const seconds = segments.reduce((sum, s) => sum + s.duration, 0);

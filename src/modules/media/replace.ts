@@ -4,9 +4,12 @@
 // while the file arrives and while ingest validates it. A refused file fails
 // only the replacement: the upload goes, the refusal is audited, the video is
 // untouched. An accepted file takes the video over in one transaction (the
-// old source goes to the library's version history, keys are rotated, audit
-// video.source.replace), the old objects are deleted, and the ordinary
-// pipeline transcodes the new source, ending in video.ready again.
+// old source goes to the library's version history, keys are rotated, a new
+// ladder generation begins, audit video.source.replace), the old original and
+// images are deleted, and the ordinary pipeline transcodes the new source,
+// ending in video.ready again. The old ladder plays on until the new one's
+// first rendition is published, and is removed after it is complete
+// (generations.ts).
 //
 // A replacement needs no state of its own: it is the video's upload created
 // after the video became ready (uploads.created_at > videos.ready_at), and
@@ -22,11 +25,13 @@ import type { AuditService } from '../audit/service.ts';
 import { actorUserId, type RequestContext, systemContext } from '../identity/actor.ts';
 import { authorize } from '../identity/access.ts';
 import { recordNewVersion } from '../library/versions.ts';
+import { removeGenerationObjects, retireGeneration } from './generations.ts';
 import type { VideoRef } from './jobs.ts';
+import { newSealedKeys } from './keys.ts';
 import { hlsPrefix, imagesPrefix, originalKey } from './objects.ts';
 import type { PipelineDeps } from './pipeline.ts';
 import { tenantLimits } from './quotas.ts';
-import type { UploadRow } from './store.ts';
+import { pipelineVideo, type UploadRow } from './store.ts';
 
 const replacesSchema = z.uuid({ message: 'replaces must be the id of the video whose source the upload replaces' });
 
@@ -128,43 +133,57 @@ export async function takeOverReplacement(deps: PipelineDeps, ref: VideoRef, ctx
     return 'refused';
   }
 
+  // A previous replacement's old ladder still waiting for its grace period goes first: two generations at most.
+  const before = await db.withTenant(ref.tenantId, (tx) => pipelineVideo(tx, ref.videoId));
+  if (before?.previous_generation != null) await retireGeneration(deps, { tenantId: ref.tenantId, videoId: ref.videoId, generation: before.previous_generation });
+
   const swapped = await db.withTenant(ref.tenantId, async (tx) => {
-    const current = await tx.selectFrom('videos').select(['status']).where('id', '=', ref.videoId).forUpdate().executeTakeFirst();
+    const current = await pipelineVideo(tx, ref.videoId, { lock: true });
+    // Removed just above; set again only by a takeover racing this one, so let the job's retry decide.
+    if (current?.previous_generation != null) throw new Error(`video ${ref.videoId} still has a previous ladder; retrying the takeover`);
     const still = current?.status === 'ready' ? await pendingReplacement(tx, ref.videoId) : undefined;
-    if (!still || still.id !== upload.id || !still.completed_at) return undefined;
+    if (!current || !still || still.id !== upload.id || !still.completed_at) return undefined;
     // recordNewVersion takes the whole audit service but only records with it.
     const version = await recordNewVersion(tx, deps.audit as AuditService, actor, ref.tenantId, ref.videoId, { reason: 'replaced' });
+    const generation = current.rendition_generation + 1;
+    // The ladder played now stays playable, with its own key, until the new one is complete (generations.ts).
+    const keepsPlaying = current.hls_key_wrapped !== null;
+    const playedBytes = await tx.selectFrom('renditions').select(sql<string>`coalesce(sum(bytes), 0)`.as('bytes'))
+      .where('video_id', '=', ref.videoId).where('generation', '=', current.rendition_generation).executeTakeFirstOrThrow();
     await tx.updateTable('videos').set({
       status: 'processing', progress_step: 'queued', progress_percent: 0, error_code: null, error_message: null,
       source_size_bytes: Number(upload.size_bytes), source_sha256: null, original_key: null, duration_ms: null, width: null, height: null, has_audio: null,
-      technical: JSON.stringify({}), assets: JSON.stringify({}), stored_bytes: 0,
+      technical: JSON.stringify({}), assets: JSON.stringify({}), stored_bytes: keepsPlaying ? Number(playedBytes.bytes) : 0,
+      rendition_generation: generation,
+      previous_generation: keepsPlaying ? current.rendition_generation : null, previous_hls_key_wrapped: keepsPlaying ? current.hls_key_wrapped : null,
       // New keys for the new version: segments of the old one may stay in caches, and must not open with the new key.
-      data_key_wrapped: null, hls_key_wrapped: null, updated_at: sql`now()`,
+      ...(await newSealedKeys(tx, deps.platform.keyring, ref.tenantId, ref.videoId)), updated_at: sql`now()`,
     }).where('id', '=', ref.videoId).execute();
-    await tx.deleteFrom('renditions').where('video_id', '=', ref.videoId).execute();
+    if (!keepsPlaying) await tx.deleteFrom('renditions').where('video_id', '=', ref.videoId).execute();
     await tx.deleteFrom('media_claims').where('video_id', '=', ref.videoId).execute();
     await deps.audit.record(tx, actor, {
       action: 'video.source.replace', target: { type: 'video', id: ref.videoId },
       details: { version: version.version, previousVersion: version.previous, sizeBytes: Number(upload.size_bytes), uploadedBy: upload.user_id },
     });
-    return version;
+    return { ...version, generation };
   });
   if (!swapped) return 'none';
-  await removeSourceObjects(deps, { tenantId: ref.tenantId, videoId: ref.videoId, region });
+  await removeSourceObjects(deps, { tenantId: ref.tenantId, videoId: ref.videoId, region }, swapped.generation);
   deps.platform.log.info({ videoId: ref.videoId, version: swapped.version }, 'source replaced; transcoding the new version');
   return 'swapped';
 }
 
 /**
- * What a source leaves in the store: its original, HLS ladder and images
- * (captions belong to the video and stay). Ingest also calls this before it
- * stores a new original, so a takeover interrupted before this ran leaves
- * nothing behind.
+ * What a source leaves in the store apart from a ladder still played: its
+ * original, images and the ladder of `generation` (captions belong to the
+ * video and stay). Ingest also calls this before it stores a new original, so
+ * a takeover interrupted before this ran leaves nothing behind. The first
+ * generation has nothing beside it, so the whole HLS prefix goes.
  */
-export async function removeSourceObjects(deps: PipelineDeps, v: { tenantId: string; videoId: string; region: string }): Promise<void> {
+export async function removeSourceObjects(deps: PipelineDeps, v: { tenantId: string; videoId: string; region: string }, generation: number): Promise<void> {
   const store = deps.platform.storage.forRegion(v.region);
-  await store.deletePrefix(hlsPrefix(v.tenantId, v.videoId));
+  if (generation === 0) await store.deletePrefix(hlsPrefix(v.tenantId, v.videoId));
+  else await removeGenerationObjects(store, v.tenantId, v.videoId, generation);
   await store.deletePrefix(imagesPrefix(v.tenantId, v.videoId));
   await store.delete(originalKey(v.tenantId, v.videoId));
 }
-

@@ -23,11 +23,15 @@ export interface PipelineVideo {
   technical: Record<string, unknown>;
   assets: Record<string, unknown>;
   progress_percent: number;
+  /** The ladder the renditions rows and the HLS key belong to (migration 0023). */
+  rendition_generation: number;
+  /** During a replacement: the ladder still played until the new one is complete. */
+  previous_generation: number | null;
 }
 
 const pipelineColumns = [
   'id', 'tenant_id', 'region', 'status', 'duration_ms', 'width', 'height', 'has_audio', 'source_size_bytes', 'source_sha256',
-  'original_key', 'data_key_wrapped', 'hls_key_wrapped', 'technical', 'assets', 'progress_percent',
+  'original_key', 'data_key_wrapped', 'hls_key_wrapped', 'technical', 'assets', 'progress_percent', 'rendition_generation', 'previous_generation',
 ] as const;
 
 export async function pipelineVideo(tx: Tx, videoId: string, opts: { lock?: boolean } = {}): Promise<PipelineVideo | undefined> {
@@ -47,7 +51,8 @@ export async function setProgress(tx: Tx, videoId: string, step: string, percent
 /** Moves a video out of uploading/processing into failed; false when it had already left them. */
 export async function markFailed(tx: Tx, videoId: string, code: string, message: string): Promise<boolean> {
   const res = await tx.updateTable('videos')
-    .set({ status: 'failed', error_code: code, error_message: message, progress_step: null, stored_bytes: 0, updated_at: sql`now()` })
+    // A failure removes every object, a replaced source's old ladder too: nothing is played any more.
+    .set({ status: 'failed', error_code: code, error_message: message, progress_step: null, stored_bytes: 0, previous_generation: null, previous_hls_key_wrapped: null, updated_at: sql`now()` })
     .where('id', '=', videoId).where('status', 'in', ['uploading', 'processing'])
     .executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
@@ -74,32 +79,37 @@ export interface RenditionRow {
   ready_at: Date | null;
 }
 
-/** Lowest video rendition first, audio last: the publishing order. */
+/** The current generation's renditions (the ladder being built or played). */
+const currentGeneration = (videoId: string) => sql<number>`(select rendition_generation from videos where id = ${videoId})`;
+
+/** Lowest video rendition first, audio last: the publishing order. Of the current generation. */
 export async function renditionsOf(tx: Tx, videoId: string): Promise<RenditionRow[]> {
   return tx.selectFrom('renditions')
     .select(['name', 'kind', 'width', 'height', 'bandwidth', 'average_bandwidth', 'codecs', 'frame_rate', 'playlist_key', 'segment_count', 'bytes', 'duration_ms', 'status', 'ready_at'])
-    .where('video_id', '=', videoId)
+    .where('video_id', '=', videoId).where('generation', '=', currentGeneration(videoId))
     .orderBy(sql`kind = 'audio'`).orderBy(sql`coalesce(least(width, height), 0)`).orderBy('name')
     .execute() as Promise<RenditionRow[]>;
 }
 
-export async function renditionsOfMany(tx: Tx, videoIds: string[]): Promise<(RenditionRow & { video_id: string })[]> {
+/** Every generation's renditions of these videos (a replaced video has two while its new ladder is built); `current` marks the current one's. */
+export async function renditionsOfMany(tx: Tx, videoIds: string[]): Promise<(RenditionRow & { video_id: string; current: boolean })[]> {
   if (videoIds.length === 0) return [];
   return tx.selectFrom('renditions')
     .select(['video_id', 'name', 'kind', 'width', 'height', 'bandwidth', 'average_bandwidth', 'codecs', 'frame_rate', 'playlist_key', 'segment_count', 'bytes', 'duration_ms', 'status', 'ready_at'])
+    .select(sql<boolean>`generation = (select rendition_generation from videos v where v.id = renditions.video_id)`.as('current'))
     .where('video_id', 'in', videoIds)
     .orderBy(sql`kind = 'audio'`).orderBy(sql`coalesce(least(width, height), 0)`).orderBy('name')
-    .execute() as Promise<(RenditionRow & { video_id: string })[]>;
+    .execute() as Promise<(RenditionRow & { video_id: string; current: boolean })[]>;
 }
 
 export interface PlannedRendition { name: string; kind: 'video' | 'audio'; width: number | null; height: number | null; bandwidth: number; codecs: string; playlistKey: string; frameRate: number | null }
 
-export async function insertPlannedRenditions(tx: Tx, tenantId: string, videoId: string, planned: PlannedRendition[]): Promise<void> {
+export async function insertPlannedRenditions(tx: Tx, tenantId: string, videoId: string, generation: number, planned: PlannedRendition[]): Promise<void> {
   if (planned.length === 0) return;
   await tx.insertInto('renditions').values(planned.map((r) => ({
-    video_id: videoId, tenant_id: tenantId, name: r.name, kind: r.kind, width: r.width, height: r.height,
+    video_id: videoId, tenant_id: tenantId, generation, name: r.name, kind: r.kind, width: r.width, height: r.height,
     bandwidth: r.bandwidth, codecs: r.codecs, playlist_key: r.playlistKey, frame_rate: r.frameRate,
-  }))).onConflict((oc) => oc.columns(['video_id', 'name']).doNothing()).execute();
+  }))).onConflict((oc) => oc.columns(['video_id', 'generation', 'name']).doNothing()).execute();
 }
 
 export interface PublishedRendition { bandwidth: number; averageBandwidth: number; codecs: string; segmentCount: number; bytes: number; durationMs: number }
@@ -108,7 +118,7 @@ export interface PublishedRendition { bandwidth: number; averageBandwidth: numbe
 export async function markRenditionReady(tx: Tx, videoId: string, name: string, r: PublishedRendition): Promise<boolean> {
   const res = await tx.updateTable('renditions')
     .set({ status: 'ready', ready_at: sql`clock_timestamp()`, bandwidth: r.bandwidth, average_bandwidth: r.averageBandwidth, codecs: r.codecs, segment_count: r.segmentCount, bytes: r.bytes, duration_ms: r.durationMs })
-    .where('video_id', '=', videoId).where('name', '=', name).where('status', '=', 'pending')
+    .where('video_id', '=', videoId).where('generation', '=', currentGeneration(videoId)).where('name', '=', name).where('status', '=', 'pending')
     .executeTakeFirst();
   if (Number(res.numUpdatedRows) !== 1) return false;
   await addStoredBytes(tx, videoId, r.bytes);

@@ -1,17 +1,20 @@
 // The staging sweep of one region, for what the normal paths cannot clean
 // because a process died: plaintext of videos that are no longer processing
 // (ready, failed, deleted) or that sat longer than stagingMaxAgeHours; videos
-// stuck in processing that long (failed, so their owner knows); and objects
-// a crash left under the prefix of a recently failed video.
+// stuck in processing that long (failed, so their owner knows); objects a
+// crash left under the prefix of a recently failed video; and previous
+// ladders of ready videos whose removal job was lost (a crash between ready
+// and queueing it).
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { RETIRE_GRACE_SECONDS, retireGeneration } from './generations.ts';
 import { failVideo, type PipelineDeps, removeEverything } from './pipeline.ts';
 import { isUploadId } from './staging.ts';
 import { uploadById } from './store.ts';
 import { isReplacementUpload, pendingReplacement } from './replace.ts';
 
-export interface SweepReport { removed: string[]; stalled: number; failedCleaned: number }
+export interface SweepReport { removed: string[]; stalled: number; failedCleaned: number; generationsRetired: number }
 
 export async function sweepStaging(deps: PipelineDeps, region: string, now = new Date()): Promise<SweepReport> {
   const { db, config } = deps.platform;
@@ -51,7 +54,16 @@ export async function sweepStaging(deps: PipelineDeps, region: string, now = new
   const failed = await db.withPlatform((tx) => tx.selectFrom('videos').select(['id', 'tenant_id', 'region'])
     .where('region', '=', region).where('status', '=', 'failed').where('updated_at', '>', sql<Date>`${cutoff}::timestamptz - interval '1 day'`).execute());
   for (const v of failed) await removeEverything(deps, v);
-  return { removed, stalled: stalled.length, failedCleaned: failed.length };
+
+  // Well past the grace period: the job would have run long ago.
+  const lingering = await db.withPlatform((tx) => tx.selectFrom('videos').select(['id', 'tenant_id', 'previous_generation'])
+    .where('region', '=', region).where('status', '=', 'ready').where('previous_generation', 'is not', null)
+    .where('ready_at', '<', sql<Date>`${now}::timestamptz - make_interval(secs => ${RETIRE_GRACE_SECONDS * 10})`).execute());
+  let generationsRetired = 0;
+  for (const v of lingering) {
+    if ((await retireGeneration(deps, { tenantId: v.tenant_id, videoId: v.id, generation: v.previous_generation! })).retired) generationsRetired++;
+  }
+  return { removed, stalled: stalled.length, failedCleaned: failed.length, generationsRetired };
 }
 
 /** The entries of a directory, each aged by the newest file inside it (a work dir is as old as its last write). */

@@ -42,10 +42,11 @@ export const mediaFields = {
   technical: technical.nullable(),
 };
 
-export function mediaView(renditions: RenditionRow[], record: TechnicalRecord | Record<string, never> | null) {
+/** `renditions` are the current ladder's; `playable` also counts a previous ladder still played during a replacement. */
+export function mediaView(renditions: RenditionRow[], record: TechnicalRecord | Record<string, never> | null, playable = renditions.some((r) => r.status === 'ready')) {
   const rec = record && 'probe' in record ? record : undefined;
   return {
-    playable: renditions.some((r) => r.status === 'ready'),
+    playable,
     renditions: renditions.map((r) => ({ name: r.name, kind: r.kind, width: r.width, height: r.height, bandwidth: r.bandwidth, codecs: r.codecs, status: r.status, readyAt: r.ready_at })),
     technical: rec ? {
       kind: rec.kind,
@@ -70,7 +71,10 @@ export const mediaViewExtension: VideoViewExtension = {
     const renditions = await renditionsOfMany(tx, videoIds);
     const technicals = await tx.selectFrom('videos').select(['id', 'technical']).where('id', 'in', videoIds).execute();
     const out = new Map<string, Record<string, unknown>>();
-    for (const t of technicals) out.set(t.id, mediaView(renditions.filter((r) => r.video_id === t.id), t.technical));
+    for (const t of technicals) {
+      const mine = renditions.filter((r) => r.video_id === t.id);
+      out.set(t.id, mediaView(mine.filter((r) => r.current), t.technical, mine.some((r) => r.status === 'ready')));
+    }
     return out;
   },
 };

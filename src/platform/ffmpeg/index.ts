@@ -5,7 +5,7 @@ export { fitWidth, poster, storyboard, storyboardLayout, storyboardVtt, thumbnai
 export { planLadder, rungsOf, type AudioRung, type Ladder, type Rung, type VideoRung } from './ladder.ts';
 export { MediaRejected, mediaProblemCodes, type MediaProblem, type MediaProblemCode } from './problems.ts';
 export { ACCEPTED_DEMUXERS, primaryAudio, primaryVideo, probe, untrustedInputArgs, type ProbeSummary, type StreamSummary } from './probe.ts';
-export { runTool, ToolError, type ToolProgress } from './process.ts';
+export { reniceTool, runTool, ToolError, type ToolProgress } from './process.ts';
 export { identifyingTagKeys } from './tags.ts';
 export { SEGMENT_SECONDS, transcodeRendition, transcodeRenditions, type RenditionOutput, type StillRequest, type StoryboardRequest } from './transcode.ts';
 export { defaultMediaLimits, isProblem, validateProbe, type MediaKind, type MediaLimits } from './validate.ts';

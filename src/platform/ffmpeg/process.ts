@@ -4,6 +4,8 @@
 // no encoder running on. stderr is kept as a short tail for error reports
 // (the caller decides whether it may be shown: it can name files and tags).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 
 export type ToolFailure = 'tool_failed' | 'tool_timeout' | 'tool_aborted' | 'tool_missing' | 'tool_output_too_large';
 
@@ -44,6 +46,8 @@ export interface RunOptions {
   onStart?: (pid: number) => void;
   /** Bytes of stdout kept (ffprobe JSON); more fails the run. Default 16 MiB. */
   maxStdoutBytes?: number;
+  /** Start the tool at this nice value (0–19): it then takes only the CPU that runs at normal priority leave over. */
+  niceness?: number;
 }
 
 export interface RunResult { stdout: string; stderrTail: string }
@@ -60,7 +64,9 @@ function canUsePdeathsig(): boolean {
 
 export function runTool(command: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   if (opts.signal?.aborted) return Promise.reject(new ToolError('tool_aborted', `${command} was not started: the work was cancelled`));
-  const [file, argv] = canUsePdeathsig() ? ['setpriv', ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
+  // nice(1) execs the tool, so it starts (and every thread it makes inherits) the lower priority.
+  const niced = opts.niceness ? ['nice', '-n', String(Math.min(19, Math.max(0, Math.round(opts.niceness)))), command, ...args] : [command, ...args];
+  const [file, argv] = canUsePdeathsig() ? ['setpriv', ['--pdeathsig', 'KILL', '--', ...niced]] : [niced[0]!, niced.slice(1)];
   const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid) opts.onStart?.(child.pid);
   return supervise(command, child, opts);
@@ -110,6 +116,30 @@ function supervise(command: string, child: ChildProcess, opts: RunOptions): Prom
       reject(new ToolError('tool_failed', `${command} exited with ${signal ? `signal ${signal}` : `code ${exitCode}`}`, { exitCode, signal, stderrTail: stderr }));
     });
   });
+}
+
+/**
+ * Sets the nice value of every thread of a running tool (Linux keeps one per
+ * thread). Raising priority back needs CAP_SYS_NICE or an RLIMIT_NICE that
+ * allows it; without them the tool keeps its lower priority and false is
+ * returned — it still gets every cycle nothing else wants.
+ */
+export function reniceTool(pid: number, niceness: number): boolean {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    tasks = [String(pid)];
+  }
+  let ok = true;
+  for (const tid of tasks) {
+    try {
+      setPriority(Number(tid), niceness);
+    } catch {
+      ok = false; // not permitted, or the thread ended meanwhile
+    }
+  }
+  return ok;
 }
 
 function withTail(err: ToolError, stderr: string): ToolError {

@@ -42,6 +42,9 @@ export interface TranscodeInput {
   /** 0..1 of the source encoded so far. */
   onProgress?: (fraction: number) => void;
   timeoutMs?: number;
+  /** Run ffmpeg at this nice value (process.ts); onStart gets its pid, e.g. to renice it later. */
+  niceness?: number;
+  onStart?: (pid: number) => void;
 }
 
 export interface RenditionOutput {
@@ -53,7 +56,9 @@ export interface RenditionOutput {
 export async function transcodeRenditions(job: TranscodeInput): Promise<RenditionOutput[]> {
   for (const rung of job.rungs) await mkdir(join(job.outputDir, rung.name), { recursive: true });
   const onProgress = job.onProgress && ((p: ToolProgress) => job.onProgress!(p.done ? 1 : Math.min(1, p.outTimeMs / Math.max(job.durationMs, 1))));
-  await runTool('ffmpeg', transcodeArgs(job), { signal: job.signal, onProgress, timeoutMs: job.timeoutMs ?? defaultTimeoutMs(job.durationMs, job.rungs.length) });
+  await runTool('ffmpeg', transcodeArgs(job), {
+    signal: job.signal, onProgress, timeoutMs: job.timeoutMs ?? defaultTimeoutMs(job.durationMs, job.rungs.length), niceness: job.niceness, onStart: job.onStart,
+  });
   return Promise.all(job.rungs.map(async (rung) => {
     const dir = join(job.outputDir, rung.name);
     return { name: rung.name, dir, playlist: parseMediaPlaylist(await readFile(join(dir, 'index.m3u8'), 'utf8')) };

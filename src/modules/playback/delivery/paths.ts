@@ -21,7 +21,7 @@ export type PlayPath =
   | { kind: 'master'; token: string }
   | { kind: 'media-playlist'; token: string; rendition: string }
   | { kind: 'media'; token: string; rendition: string; file: string; videoId?: string }
-  | { kind: 'key'; token: string }
+  | { kind: 'key'; token: string; generation?: number }
   | { kind: 'image'; token: string; file: string };
 
 /** The part of the path after /play/, split; undefined when it is not one of ours. */
@@ -39,6 +39,9 @@ export function parsePlayPath(rest: string, queryToken: string | undefined): Pla
     const name = parts[1]!;
     if (name === 'master.m3u8') return { kind: 'master', token };
     if (name === 'key') return { kind: 'key', token };
+    // The key of one ladder generation of a replaced video's source (media/objects.ts).
+    const keyOf = /^key-g(\d{1,9})$/.exec(name);
+    if (keyOf) return { kind: 'key', token, generation: Number(keyOf[1]) };
     if (IMAGE.test(name)) return { kind: 'image', token, file: name };
     return undefined;
   }
@@ -67,7 +70,7 @@ export function rewriteMediaPlaylist(stored: string, videoId: string, rendition:
   return stored
     .split('\n')
     .map((line) => {
-      if (line.startsWith('#EXT-X-KEY:')) return line.replace(/URI="haven-key:\/\/[^"]*"/g, 'URI="../key"');
+      if (line.startsWith('#EXT-X-KEY:')) return line.replace(/URI="haven-key:\/\/[^"]*?(?:\/g(\d{1,9}))?"/g, (_m, g?: string) => (g ? `URI="../key-g${g}"` : 'URI="../key"'));
       if (line.startsWith('#EXT-X-MAP:')) return line.replace(/URI="([^"]+)"/, (m, uri: string) => (MEDIA_FILE.test(uri) ? `URI="${shared(uri)}"` : m));
       if (!line.startsWith('#') && MEDIA_FILE.test(line.trim())) return shared(line.trim());
       return line;

@@ -71,8 +71,9 @@ export function registerPlayRoutes(app: HttpServer, deps: Deps): void {
     throw new AppError('playback_grant_revoked', 403, 'Access to this video has changed since playback started; start playback again.');
   }
 
-  const keysOf = (grant: PlaybackGrant) =>
-    keys.get(`${grant.tenantId}/${grant.videoId}`, () => platform.db.withTenant(grant.tenantId, (tx) => videoKeys(tx, platform.keyring, grant.tenantId, grant.videoId)));
+  // With a generation: that ladder's HLS key (media/keys.ts), which never changes, so its cache entry cannot go stale.
+  const keysOf = (grant: PlaybackGrant, generation?: number) =>
+    keys.get(`${grant.tenantId}/${grant.videoId}${generation === undefined ? '' : `/g${generation}`}`, () => platform.db.withTenant(grant.tenantId, (tx) => videoKeys(tx, platform.keyring, grant.tenantId, grant.videoId, generation)));
 
   const storeOf = (grant: PlaybackGrant): ObjectStore => platform.storage.forRegion(grant.region);
 
@@ -180,7 +181,8 @@ export function registerPlayRoutes(app: HttpServer, deps: Deps): void {
         return sendMedia(req, reply, grant, path.rendition, path.file);
       case 'key': {
         await stillValid(req, grant, 'key');
-        const found = await keysOf(grant);
+        // A playlist's key URI without a generation is one of the first ladder (generation 0).
+        const found = await keysOf(grant, path.generation ?? 0);
         if (!found) throw notHere();
         return reply.header('cache-control', 'no-store').header('content-type', 'application/octet-stream').send(found.hlsKey);
       }
