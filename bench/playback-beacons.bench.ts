@@ -3,11 +3,15 @@
 // with playback tokens issued up front through GET /api/v1/videos/{id}/playback,
 // loaded from this process. Phases:
 //
-//   1. sustained: TARGET_EVENTS_PER_SECOND (in beacons of EVENTS_PER_BEACON
-//      events) sent open-loop at evenly spaced times, each latency measured
-//      from the moment its request was due (so a stall counts against every
-//      request it delayed) — the target is that Haven keeps the rate with
-//      p99 ≤ 20 ms. autocannon's overallRate is run and reported too, but it
+//   1. sustained: OFFERED_EVENTS_PER_SECOND — a tenth more than the target
+//      of TARGET_EVENTS_PER_SECOND, so a run that keeps up is not judged on
+//      rounding — in beacons of EVENTS_PER_BEACON events, sent open-loop at
+//      evenly spaced times, each latency measured from the moment its
+//      request was due (so a stall counts against every request it
+//      delayed). Judged on what Haven accepted (204s) per second over the
+//      whole phase (≥ the target, no refusals) and on p99 at that load
+//      (≤ 20 ms); the slowest whole second of accepted events is reported
+//      too. autocannon's overallRate is run and reported as well, but it
 //      is not a steady rate: every connection fires its whole per-second
 //      budget back to back at the top of each second (lib/httpClient.js), so
 //      its latencies are those of a saturated burst;
@@ -20,6 +24,7 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import Fastify from 'fastify';
 import { callApi, percentile } from './lib/identity.ts';
 import { playableVideo, viewerPlayback } from './lib/playback.ts';
@@ -29,9 +34,11 @@ import { emitResult } from './lib/result.ts';
 
 const EVENTS_PER_BEACON = 5;
 const TARGET_EVENTS_PER_SECOND = 5000;
+/** Offered open-loop: 10 % above the target, so keeping up shows as ≥ the target, not as 4,999/s. */
+const OFFERED_EVENTS_PER_SECOND = 5500;
 const TARGET_P99_MS = 20;
 const TOKENS = 1000;
-const SUSTAINED_SECONDS = 15;
+const SUSTAINED_SECONDS = Number(process.env.HAVEN_BENCH_BEACON_SECONDS ?? 15);
 const SATURATION_SECONDS = 10;
 const CONNECTIONS = 32;
 
@@ -44,7 +51,22 @@ interface RequestSpec { method: string; path: string; headers: Record<string, st
 type Autocannon = (opts: { url: string; connections: number; duration: number; overallRate?: number; requests: RequestSpec[] }) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-interface Phase { beaconsPerSecond: number; eventsPerSecond: number; p50Ms: number; p99Ms: number; failed: number; cpuMicrosPerBeacon: number }
+interface Phase {
+  /** Beacons answered 204 per second (all of them for the autocannon phases, which count non-2xx as failed). */
+  beaconsPerSecond: number;
+  eventsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  failed: number;
+  cpuMicrosPerBeacon: number;
+}
+interface PacedPhase extends Phase {
+  offeredEventsPerSecond: number;
+  /** Events accepted in the slowest whole second of the phase (by completion time). */
+  slowestSecondEvents: number;
+  /** Cores this process (the load generator) used: when it starves, the offered rate is not really offered. */
+  generatorCores: number;
+}
 
 function beaconRequests(bodies: string[]): RequestSpec[] {
   let next = 0;
@@ -73,11 +95,15 @@ async function phase(name: string, url: string, pid: number, bodies: string[], s
 }
 
 /** Open-loop load at a steady rate; latency counts from when each request was due. */
-async function paced(name: string, url: string, pid: number, bodies: string[], ratePerSecond: number, seconds: number): Promise<Phase> {
+async function paced(name: string, url: string, pid: number, bodies: string[], ratePerSecond: number, seconds: number): Promise<PacedPhase> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const target = new URL('/api/v1/playback/beacons', url);
   const latencies: number[] = [];
+  /** Accepted beacons by the whole second (since start) in which they completed. */
+  const acceptedBySecond: number[] = [];
+  let accepted = 0;
   let failed = 0;
+  let start = 0;
   const send = (body: string, dueAt: number) => new Promise<void>((resolve) => {
     const req = request(target, {
       method: 'POST', agent,
@@ -85,8 +111,15 @@ async function paced(name: string, url: string, pid: number, bodies: string[], r
     }, (res) => {
       res.resume();
       res.on('end', () => {
-        if (res.statusCode !== 204) failed++;
-        latencies.push(performance.now() - dueAt);
+        const now = performance.now();
+        if (res.statusCode === 204) {
+          accepted++;
+          const second = Math.floor((now - start) / 1000);
+          acceptedBySecond[second] = (acceptedBySecond[second] ?? 0) + 1;
+        } else {
+          failed++;
+        }
+        latencies.push(now - dueAt);
         resolve();
       });
     });
@@ -95,7 +128,8 @@ async function paced(name: string, url: string, pid: number, bodies: string[], r
   });
   const total = Math.round(ratePerSecond * seconds);
   const cpuBefore = processCpuMs(pid);
-  const start = performance.now();
+  const ownBefore = process.cpuUsage();
+  start = performance.now();
   const inFlight: Promise<void>[] = [];
   let sent = 0;
   while (sent < total) {
@@ -107,12 +141,18 @@ async function paced(name: string, url: string, pid: number, bodies: string[], r
   const elapsed = (performance.now() - start) / 1000;
   const cpuMs = processCpuMs(pid) - cpuBefore;
   agent.destroy();
-  const p: Phase = {
-    beaconsPerSecond: total / elapsed, eventsPerSecond: (total * EVENTS_PER_BEACON) / elapsed,
+  // The whole seconds of the sending window: the first and last are complete only when nothing lagged.
+  const wholeSeconds = Array.from({ length: Math.floor(seconds) }, (_, i) => acceptedBySecond[i] ?? 0);
+  const p: PacedPhase = {
+    beaconsPerSecond: accepted / elapsed, eventsPerSecond: (accepted * EVENTS_PER_BEACON) / elapsed,
+    offeredEventsPerSecond: ratePerSecond * EVENTS_PER_BEACON,
+    slowestSecondEvents: Math.min(...wholeSeconds) * EVENTS_PER_BEACON,
     p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), failed, cpuMicrosPerBeacon: (cpuMs * 1000) / total,
+    generatorCores: (({ user, system }) => (user + system) / 1e6 / elapsed)(process.cpuUsage(ownBefore)),
   };
-  process.stdout.write(`${name}: ${p.beaconsPerSecond.toFixed(0)} beacons/s = ${p.eventsPerSecond.toFixed(0)} events/s, p50 ${p.p50Ms.toFixed(2)} ms, p99 ${p.p99Ms.toFixed(2)} ms, ` +
-    `${p.cpuMicrosPerBeacon.toFixed(0)} µs CPU/beacon, ${p.failed} failed\n`);
+  process.stdout.write(`${name}: offered ${p.offeredEventsPerSecond} events/s, accepted ${p.beaconsPerSecond.toFixed(0)} beacons/s = ${p.eventsPerSecond.toFixed(0)} events/s ` +
+    `(slowest second ${p.slowestSecondEvents}), p50 ${p.p50Ms.toFixed(2)} ms, p99 ${p.p99Ms.toFixed(2)} ms, ` +
+    `${p.cpuMicrosPerBeacon.toFixed(0)} µs CPU/beacon, load generator ${p.generatorCores.toFixed(2)} cores, ${p.failed} failed\n`);
   return p;
 }
 
@@ -151,8 +191,10 @@ async function main(): Promise<void> {
   await phase('warm-up Haven', haven.url, haven.pid, bodies, 3);
   await phase('warm-up bare Fastify', bare.url, bare.pid, bodies, 2);
 
-  const rate = Math.ceil(TARGET_EVENTS_PER_SECOND / EVENTS_PER_BEACON);
+  const rate = Math.ceil(OFFERED_EVENTS_PER_SECOND / EVENTS_PER_BEACON);
   const sustained = await paced(`Haven, steady ${rate} beacons/s`, haven.url, haven.pid, bodies, rate, SUSTAINED_SECONDS);
+  // Other work on the machine takes CPU from Haven and from this generator alike; the figure says how much there was.
+  const loadAfterSustained = loadavg()[0]!;
   const bursty = await phase(`Haven, autocannon overallRate ${rate}/s (bursts)`, haven.url, haven.pid, bodies, 10, rate);
   const havenMax = await phase('Haven, saturated', haven.url, haven.pid, bodies, SATURATION_SECONDS);
   const bareMax = await phase('bare Fastify, saturated', bare.url, bare.pid, bodies, SATURATION_SECONDS);
@@ -165,14 +207,18 @@ async function main(): Promise<void> {
   process.stdout.write(`views recorded: ${viewsRecorded} of ${playbacks.size} playbacks\n`);
 
   const ratio = havenMax.beaconsPerSecond / bareMax.beaconsPerSecond;
-  const clean = sustained.failed === 0 && bursty.failed === 0 && havenMax.failed === 0 && bareMax.failed === 0;
-  const keptRate = sustained.eventsPerSecond >= TARGET_EVENTS_PER_SECOND * 0.98;
+  // Judged on what was accepted: an offered load the server does not keep up with shows as fewer 204s per second.
+  const keptRate = sustained.eventsPerSecond >= TARGET_EVENTS_PER_SECOND;
   emitResult({
     name: 'View beacon ingestion',
     issue: 'issue 6: playback analytics',
     metrics: [
       { label: 'events per beacon', value: EVENTS_PER_BEACON, unit: '' },
-      { label: `Haven sustained, ${SUSTAINED_SECONDS} s at a steady rate (open loop)`, value: sustained.eventsPerSecond, unit: 'events/s' },
+      { label: `offered open loop, ${SUSTAINED_SECONDS} s at a steady rate`, value: sustained.offeredEventsPerSecond, unit: 'events/s' },
+      { label: 'Haven sustained, accepted (204)', value: sustained.eventsPerSecond, unit: 'events/s' },
+      { label: 'Haven sustained, slowest whole second accepted', value: sustained.slowestSecondEvents, unit: 'events' },
+      { label: 'load generator (this process) CPU, sustained', value: sustained.generatorCores, unit: 'cores' },
+      { label: 'machine load average (1 min) after the sustained phase', value: loadAfterSustained, unit: '' },
       { label: 'Haven sustained p50 latency', value: sustained.p50Ms, unit: 'ms' },
       { label: 'Haven sustained p99 latency', value: sustained.p99Ms, unit: 'ms' },
       { label: 'Haven CPU time per beacon (sustained)', value: sustained.cpuMicrosPerBeacon, unit: 'µs' },
@@ -189,17 +235,17 @@ async function main(): Promise<void> {
     ],
     targets: [
       {
-        label: `Haven keeps ${TARGET_EVENTS_PER_SECOND} events/s (every beacon 204)`,
+        label: `Haven keeps ≥ ${TARGET_EVENTS_PER_SECOND} events/s sustained (accepted of ${sustained.offeredEventsPerSecond}/s offered, every beacon 204)`,
         target: `≥ ${TARGET_EVENTS_PER_SECOND} events/s`,
         actual: `${sustained.eventsPerSecond.toFixed(0)} events/s`,
-        met: clean && keptRate,
+        met: sustained.failed === 0 && keptRate,
         ratio: sustained.eventsPerSecond / TARGET_EVENTS_PER_SECOND,
       },
       {
-        label: `p99 latency at ${TARGET_EVENTS_PER_SECOND} events/s`,
+        label: `p99 latency at ${sustained.offeredEventsPerSecond} events/s offered`,
         target: `≤ ${TARGET_P99_MS} ms`,
         actual: `${sustained.p99Ms.toFixed(1)} ms`,
-        met: clean && sustained.p99Ms <= TARGET_P99_MS,
+        met: sustained.failed === 0 && sustained.p99Ms <= TARGET_P99_MS,
         ratio: sustained.p99Ms / TARGET_P99_MS,
       },
       {

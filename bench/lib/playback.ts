@@ -80,8 +80,8 @@ function makeClip(): string {
 
 export interface Nginx { url: string; pid: number; stop(): Promise<void> }
 
-/** nginx in the foreground from a temp prefix; `server` is the body of one server block. */
-export async function startNginx(server: (port: number) => string, workers = 1): Promise<Nginx> {
+/** nginx in the foreground from a temp prefix; `server` is the body of one server block, `http` more of the http block (upstreams). */
+export async function startNginx(server: (port: number) => string, workers = 1, http = ''): Promise<Nginx> {
   const prefix = mkdtempSync(join(tmpdir(), 'haven-bench-nginx-'));
   const port = await freePort();
   const conf = join(prefix, 'nginx.conf');
@@ -100,6 +100,7 @@ http {
   fastcgi_temp_path ${prefix}/fastcgi;
   uwsgi_temp_path ${prefix}/uwsgi;
   scgi_temp_path ${prefix}/scgi;
+${http}
   server {
     listen 127.0.0.1:${port};
 ${server(port)}

@@ -7,6 +7,7 @@ import type { Platform } from '../../../platform/platform.ts';
 import type { AuditService } from '../../audit/service.ts';
 import type { PlaybackAccess } from '../contracts.ts';
 import { createTtlCache, createVideoKeyCache } from './key-cache.ts';
+import { createMediaReader } from './media-file.ts';
 import { registerPlaybackRoute } from './playback-route.ts';
 import { registerPlayRoutes } from './serve.ts';
 import { createPlaybackTokens, type PlaybackTokens } from './tokens.ts';
@@ -42,11 +43,12 @@ export function createPlaybackDelivery(platform: Platform, deps: DeliveryDeps): 
   // Object keys are per region's store; a key names one tenant's video, so the key alone identifies the text.
   const texts = createTtlCache<string>({ maxEntries: 5_000, ttlMs: PLAYLIST_CACHE_TTL_MS });
   const captionTracks: CaptionTracks = deps.captionTracks ?? (async () => []);
+  const media = createMediaReader();
   return {
     tokens,
     registerRoutes(app) {
       registerPlaybackRoute(app, { platform, audit: deps.audit, access: deps.access, tokens, captionTracks, beaconUrl: deps.beaconUrl ?? '/api/v1/playback/beacons' });
-      registerPlayRoutes(app, { platform, audit: deps.audit, access: deps.access, tokens, keys, texts });
+      registerPlayRoutes(app, { platform, audit: deps.audit, access: deps.access, tokens, keys, texts, media });
     },
   };
 }

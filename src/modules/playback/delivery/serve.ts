@@ -16,6 +16,7 @@ import { videoKeys } from '../../media/keys.ts';
 import { imageKey, masterPlaylistKey, renditionPrefix } from '../../media/objects.ts';
 import type { PlaybackAccess, PlaybackGrant } from '../contracts.ts';
 import type { TtlCache, VideoKeyCache } from './key-cache.ts';
+import type { MediaReader } from './media-file.ts';
 import { PLAY_PREFIX, parsePlayPath, rewriteMediaPlaylist, rewriteStoryboardVtt } from './paths.ts';
 import { type PlaybackTokens, sameIp } from './tokens.ts';
 
@@ -27,6 +28,8 @@ interface Deps {
   keys: VideoKeyCache;
   /** Stored playlists and storyboard WebVTT by object key. */
   texts: TtlCache<string>;
+  /** Segment and init bytes (pooled buffers for the filesystem driver). */
+  media: MediaReader;
 }
 
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
@@ -38,7 +41,7 @@ const tokenExpired = () => new AppError('playback_token_expired', 403, 'This pla
 const notHere = () => new AppError('playback_object_not_found', 404, 'Nothing is stored at this playback address.');
 
 export function registerPlayRoutes(app: HttpServer, deps: Deps): void {
-  const { platform, audit, access, tokens, keys, texts } = deps;
+  const { platform, audit, access, tokens, keys, texts, media } = deps;
   const offload = platform.config.playbackOffload;
   const offloadPrefix = platform.config.playbackOffloadPrefix;
 
@@ -117,12 +120,13 @@ export function registerPlayRoutes(app: HttpServer, deps: Deps): void {
     }
     reply.header('content-type', type);
     try {
-      if (range) {
-        reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${info.size}`).header('content-length', range.end - range.start + 1);
-        return reply.send(await store.get(key, range));
-      }
-      reply.header('content-length', info.size);
-      return reply.send(await store.get(key));
+      const start = range?.start ?? 0;
+      const length = range ? range.end - range.start + 1 : info.size;
+      const body = await media.read(store, key, start, length, info.size);
+      if (range) reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${info.size}`);
+      // 'finish': every byte is with the socket, so the pooled buffer may be reused (not after an abort).
+      if (body.release) reply.raw.once('finish', body.release);
+      return reply.header('content-length', length).send(body.payload);
     } catch (err) {
       if (err instanceof ObjectNotFoundError) throw notHere();
       if (err instanceof ByteRangeNotSatisfiableError) throw new AppError('range_not_satisfiable', 416, 'The requested byte range is outside the object.');
