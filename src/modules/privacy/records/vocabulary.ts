@@ -74,6 +74,7 @@ export const subjectColumns: Record<string, SubjectKind[]> = {
   revoked_by: ['member'],
   replaced_by: ['member'],
   invited_by: ['member'],
+  added_by: ['member'],
   viewer_user_id: ['member', 'viewer'],
   viewer_audience_id: ['audience', 'viewer'],
   email: ['invitee'],
