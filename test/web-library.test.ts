@@ -249,7 +249,10 @@ describe('web library', () => {
   test('360 px wide: library and video page fit without sideways scrolling', async () => {
     for (const path of ['/library', `/videos/${videoId}`, `/videos/${videoId}?tab=access`]) {
       const { page, requests, context } = await open(path, { width: 360, height: 740 });
-      await page.waitForLoadState('networkidle');
+      // Laid out once nothing is still loading. Not 'networkidle': the embedded player may keep
+      // fetching segments, which on a busy machine can keep the network busy past any timeout.
+      await page.waitForLoadState('load');
+      await page.locator('main .loading').first().waitFor({ state: 'detached' });
       assert.equal(await hasHorizontalScroll(page), false, `${path} scrolls sideways at 360 px`);
       await check(page, requests, `360-${path.replace(/[^a-z]+/g, '-')}`);
       await context.close();
