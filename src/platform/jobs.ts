@@ -82,6 +82,8 @@ export class JobQueue {
   private readonly scrub: (text: string) => string;
   private readonly failureListeners: JobFailureListener[] = [];
   private readonly registered = new Map<string, Promise<void>>();
+  /** This process's pg-boss workers, by queue: a job sent here wakes them at once instead of at their next poll. */
+  private readonly localWorkers = new Map<string, string[]>();
 
   constructor(opts: JobQueueOptions) {
     this.log = opts.log;
@@ -174,10 +176,13 @@ export class JobQueue {
     }
     const queue = this.queueName(def, opts.region);
     await this.register(def);
-    return this.boss.send(queue, parsed.data as object, {
+    const id = await this.boss.send(queue, parsed.data as object, {
       singletonKey: opts.singletonKey,
       startAfter: opts.startAfterSeconds,
     });
+    // Workers elsewhere find the job at their next poll; one in this process need not wait for it.
+    if (id && !opts.startAfterSeconds) for (const worker of this.localWorkers.get(queue) ?? []) this.boss.notifyWorker(worker);
+    return id;
   }
 
   /** Runs handler for jobs of def (of one region, or every configured region). */
@@ -187,7 +192,7 @@ export class JobQueue {
     for (const region of regions) {
       const queue = this.queueName(def, region);
       const retryLimit = def.retryLimit ?? DEFAULT_RETRY_LIMIT;
-      await this.boss.work<unknown>(queue, { localConcurrency: opts.concurrency ?? 1, pollingIntervalSeconds: this.polling, perJobResults: true }, async ([job]): Promise<JobResult[]> => {
+      const worker = await this.boss.work<unknown>(queue, { localConcurrency: opts.concurrency ?? 1, pollingIntervalSeconds: this.polling, perJobResults: true }, async ([job]): Promise<JobResult[]> => {
         if (!job) return [];
         const parsed = def.schema.safeParse(job.data);
         if (!parsed.success) {
@@ -205,6 +210,7 @@ export class JobQueue {
           return [{ id: job.id, status: 'failed', output: this.storedError(error) }];
         }
       });
+      this.localWorkers.set(queue, [...(this.localWorkers.get(queue) ?? []), worker]);
     }
   }
 
