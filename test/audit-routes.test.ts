@@ -14,7 +14,8 @@ describe('audit routes', () => {
   let operator: ApiClient;
 
   before(async () => {
-    haven = await startTestHaven();
+    // An empty database, so this start runs the migrations and records them.
+    haven = await startTestHaven({ emptyDatabase: true });
     await haven.modules.setup({ tenantName: 'Audited', adminEmail: 'owner@audited.test', adminPassword: PASSWORD });
     await haven.modules.setup({ tenantName: 'Other', adminEmail: 'owner@other.test', adminPassword: PASSWORD });
     admin = new ApiClient(haven.url);

@@ -143,7 +143,7 @@ describe('restore drill', () => {
   });
 
   test('restore into an empty database: deleted data is back, erased data is not, and the restore is audited', async () => {
-    const target = await createTestDatabase();
+    const target = await createTestDatabase({ empty: true });
     targets.push(target);
     const dataDir = mkdtempSync(join(tmpdir(), 'haven-restore-'));
     dirs.push(dataDir);
@@ -190,7 +190,7 @@ describe('restore drill', () => {
   });
 
   test('a database whose restore did not finish (ledger not re-applied) refuses to serve', async () => {
-    const target = await createTestDatabase();
+    const target = await createTestDatabase({ empty: true });
     targets.push(target);
     await backups().engine().restoreInto(first.id, target.url);
     assert.equal((await query(target.url, 'select 1 from videos where id = $1', [deletedVideo])).length, 1, 'the dump went in');
@@ -209,7 +209,7 @@ describe('restore drill', () => {
     writeFileSync(dumpFile, bytes);
     await rejectsWith(backups().verify(corrupt.id), 'backup_corrupt', /corrupt.*integrity check/);
 
-    const target = await createTestDatabase();
+    const target = await createTestDatabase({ empty: true });
     targets.push(target);
     const dataDir = mkdtempSync(join(tmpdir(), 'haven-restore-'));
     dirs.push(dataDir);
@@ -240,7 +240,7 @@ describe('restore drill', () => {
   test('a machine that lost its ledger file re-applies erasures from the copy in the backup location', async () => {
     tick();
     await backups().create(); // each backup run refreshes the ledger copy
-    const target = await createTestDatabase();
+    const target = await createTestDatabase({ empty: true });
     targets.push(target);
     const dataDir = mkdtempSync(join(tmpdir(), 'haven-restore-'));
     dirs.push(dataDir);

@@ -221,7 +221,7 @@ describe('privacy operations on the S3 driver', () => {
     await haven.modules.privacy.backup.create();
     assert.ok((await backupKeysIn('erasure-ledger/')).length === 1, 'the ledger copy is in the bucket');
 
-    const target = await createTestDatabase();
+    const target = await createTestDatabase({ empty: true });
     targets.push(target);
     const dataDir = mkdtempSync(join(tmpdir(), 'privacy-s3-restore-'));
     dirs.push(dataDir);

@@ -24,6 +24,8 @@ export interface TestHavenOptions {
   haven?: Partial<HavenOptions>;
   /** Reuse a database (several nodes on one database). */
   database?: TestDatabase;
+  /** Start on an empty database, as a new installation does (every migration runs), instead of a copy of the migrated template. */
+  emptyDatabase?: boolean;
 }
 
 /** Root secrets for several nodes of one installation (they must share them). */
@@ -34,7 +36,7 @@ export function sharedKeys(): Pick<Config, 'masterKey' | 'signingKey' | 'pseudon
 
 export async function startTestHaven(opts: TestHavenOptions = {}): Promise<TestHaven> {
   const dataDir = mkdtempSync(join(tmpdir(), 'haven-test-'));
-  const database = opts.database ?? (await createTestDatabase());
+  const database = opts.database ?? (await createTestDatabase({ empty: opts.emptyDatabase }));
   const logs: string[] = [];
   const config = loadConfig(
     { HAVEN_ENV: 'test', HAVEN_LOG_LEVEL: 'info', ...opts.env, HAVEN_CONFIG: '' },
