@@ -1,7 +1,6 @@
 // haven backup: encrypted, tiered logical backups of the database, their
 // verification, pruning, and restores into an empty database or a fresh data
 // dir with the erasure ledger re-applied before anything serves the data.
-import { startHaven } from '../main.ts';
 import { createBackupEngine } from '../modules/privacy/backup/engine.ts';
 import { restoreAt } from '../modules/privacy/backup/pitr.ts';
 import { readMasterKey, restoreBackup } from '../modules/privacy/backup/restore.ts';
@@ -9,7 +8,7 @@ import { retentionOf } from '../modules/privacy/backup/tiers.ts';
 import { type Tier, tiers } from '../modules/privacy/backup/manifest.ts';
 import { createStorage } from '../platform/storage/regions.ts';
 import { UsageError } from './usage.ts';
-import { type CliCommand, config, out, quietLog, withHaven } from './with-haven.ts';
+import { type CliCommand, config, loadHaven, out, quietLog, withHaven } from './with-haven.ts';
 
 /**
  * list and verify read only the backup location and the master key: they work
@@ -101,6 +100,7 @@ export const backupCommand: CliCommand = {
         source, storage: createStorage(source), target, at, retention: retentionOf(source),
         loadLedger: () => locationOnly(values).loadLedger(),
         async open(cfg) {
+          const { startHaven } = await loadHaven();
           const haven = await startHaven(cfg, { workers: false, http: false, logDestination: quietLog() });
           return { audit: haven.modules.audit, databaseUrl: haven.platform.db.ownerUrl, reapplyErasureLedger: () => haven.modules.privacy.erasure.reapplyLedger(), close: () => haven.close() };
         },
@@ -118,6 +118,7 @@ export const backupCommand: CliCommand = {
       const report = await restoreBackup({
         source, storage: createStorage(source), id, target,
         async open(cfg) {
+          const { startHaven } = await loadHaven();
           const haven = await startHaven(cfg, { workers: false, http: false, logDestination: quietLog() });
           return { audit: haven.modules.audit, databaseUrl: haven.platform.db.ownerUrl, reapplyErasureLedger: () => haven.modules.privacy.erasure.reapplyLedger(), close: () => haven.close() };
         },

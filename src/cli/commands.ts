@@ -1,6 +1,6 @@
 // The CLI's commands: each parses its options, builds what it needs through
 // main.ts, does one thing, and says what it did.
-import { type Haven, openPlatformDatabase, startHaven } from '../main.ts';
+import type { Haven } from '../main.ts';
 import { loadRootSecrets } from '../platform/crypto/secrets.ts';
 import { createPseudonymizer } from '../platform/crypto/pseudonym.ts';
 import { prepareDataDir } from '../platform/datadir.ts';
@@ -15,7 +15,7 @@ import { userCommand } from './user-command.ts';
 import { residencyCommand } from './residency-command.ts';
 import { withOffboarding } from './offboard-command.ts';
 import { required, UsageError } from './usage.ts';
-import { config, quietLog, withHaven } from './with-haven.ts';
+import { config, loadHaven, quietLog, withHaven } from './with-haven.ts';
 
 type Values = Record<string, unknown>;
 interface Command {
@@ -60,6 +60,7 @@ export const commands: Record<string, Command> = {
     options: { 'no-workers': { type: 'boolean' }, host: { type: 'string' }, port: { type: 'string' } },
     async run(values) {
       return runUntilSignal('server', async () => {
+        const { startHaven } = await loadHaven();
         const haven = await startHaven(config(values), { workers: !values['no-workers'], http: true });
         haven.platform.log.info({ url: haven.url, workers: !values['no-workers'] }, 'Haven is serving');
         process.stderr.write(`Haven is serving on ${haven.url}\n`);
@@ -75,6 +76,7 @@ export const commands: Record<string, Command> = {
       const cfg = config(values);
       if (cfg.workerRegion && !(cfg.workerRegion in cfg.regions)) throw new UsageError(`worker: --region ${cfg.workerRegion} is not a configured region`);
       return runUntilSignal('worker', async () => {
+        const { startHaven } = await loadHaven();
         const haven = await startHaven(cfg, { workers: true, http: false });
         haven.platform.log.info({ region: cfg.workerRegion ?? 'all' }, 'worker running');
         return haven;
@@ -90,6 +92,7 @@ export const commands: Record<string, Command> = {
       prepareDataDir(cfg.dataDir);
       const secrets = loadRootSecrets(cfg.dataDir, cfg);
       const log = createLogger({ level: 'warn', pseudonymize: createPseudonymizer(secrets.pseudonymKey), destination: quietLog() });
+      const { openPlatformDatabase } = await loadHaven();
       const { db, embedded } = await openPlatformDatabase(cfg, log, secrets.masterKey);
       const { rows } = await db.ownerPool.query('select count(*)::int as n from kysely_migration');
       await db.close();

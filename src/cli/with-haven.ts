@@ -1,8 +1,10 @@
 // Shared by CLI commands that work against a Haven's database without
 // serving: start it (no HTTP, no workers, beside a running server if there is
-// one), run, always close.
+// one), run, always close. Haven itself (src/main.ts and every module behind
+// it) is imported only when a command runs, so `--help` and a usage error
+// answer without loading it.
 import { type Config, loadConfig } from '../config.ts';
-import { type Haven, startHaven } from '../main.ts';
+import type { Haven } from '../main.ts';
 
 export type Values = Record<string, unknown>;
 
@@ -26,8 +28,12 @@ export function quietLog() {
   return { write: (line: string) => { if (/"level":(4|5|6)\d/.test(line)) process.stderr.write(line); } };
 }
 
+/** Haven's entry module, loaded on first use. */
+export const loadHaven = () => import('../main.ts');
+
 /** Runs fn against a started Haven (no HTTP, no workers) and always closes it. */
 export async function withHaven<T>(fn: (haven: Haven) => Promise<T>): Promise<T> {
+  const { startHaven } = await loadHaven();
   const haven = await startHaven(config(), { workers: false, http: false, attach: true, logDestination: quietLog() });
   try {
     return await fn(haven);
