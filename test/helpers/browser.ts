@@ -95,8 +95,14 @@ export async function expectNoA11yViolations(page: Page, label: string): Promise
   assert.equal(bad.length, 0, `axe-core found serious/critical violations on ${label}:\n${text}`);
 }
 
-/** Saves a full-page screenshot to test-artifacts/screens/<name>.png. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * Saves a full-page screenshot to test-artifacts/screens/<name>.png when
+ * HAVEN_TEST_SCREENSHOTS is set (a long page takes seconds to capture, and
+ * nothing reads them in CI); a screenshot of a failure (a name starting with
+ * "failed") is always saved.
+ */
+export async function screenshot(page: Page, name: string): Promise<string | undefined> {
+  if (!process.env.HAVEN_TEST_SCREENSHOTS && !name.startsWith('failed')) return undefined;
   mkdirSync(artifacts, { recursive: true });
   const path = join(artifacts, `${name.replace(/[^A-Za-z0-9._-]+/g, '-')}.png`);
   await page.screenshot({ path, fullPage: true });
