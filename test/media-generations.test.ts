@@ -9,7 +9,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { RETIRE_GRACE_SECONDS } from '../src/modules/media/generations.ts';
 import { videoKeys } from '../src/modules/media/keys.ts';
 import { hlsPrefix } from '../src/modules/media/objects.ts';
 import { decryptSegment, keyTagOf } from '../src/platform/ffmpeg/index.ts';
@@ -21,10 +20,12 @@ let dir: string;
 let haven: TestHaven;
 let owner: Owner;
 let videoId: string;
+/** The shortest grace the setting allows, so the retirement is seen without waiting out the default 30 s. */
+const GRACE_SECONDS = 10;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'haven-generations-'));
-  haven = await startTestHaven();
+  haven = await startTestHaven({ config: { mediaReplacedLadderGraceSeconds: GRACE_SECONDS } });
   owner = await signedInOwner(haven);
   ({ videoId } = await tusUpload(haven.url, owner.api, readFileSync(makeClip(dir, 'first', { width: 640, height: 360, seconds: 4 })), { title: 'All hands' }));
   await waitForStatus(owner.api, videoId, 'ready');
@@ -116,7 +117,7 @@ test('a player keeps playing through a source replacement, switches to the new l
   const prefix = hlsPrefix(owner.tenantId, videoId);
   const oldObjects = async () => (await keysUnder(store, prefix)).filter((k) => !k.slice(prefix.length).startsWith('g1-') && k !== `${prefix}master.m3u8`);
   assert.ok((await oldObjects()).length > 0, 'the old ladder is still there right after the switch');
-  const deadline = Date.now() + (RETIRE_GRACE_SECONDS + 60) * 1000;
+  const deadline = Date.now() + (GRACE_SECONDS + 60) * 1000;
   while ((await oldObjects()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
   assert.deepEqual(await oldObjects(), [], 'no object of the old ladder is left');
   const row = await haven.platform.db.withTenant(owner.tenantId, async (tx) => ({

@@ -12,18 +12,16 @@ import { hlsPrefix, isDirOfGeneration } from './objects.ts';
 import type { PipelineDeps } from './pipeline.ts';
 import { pipelineVideo } from './store.ts';
 
-/**
- * How long the previous ladder outlives the new one's completion: longer
- * than delivery caches a master playlist (5 s), and time for players that
- * started on the old version to finish what they have buffered.
- */
-export const RETIRE_GRACE_SECONDS = 30;
-
 interface GenerationRef { tenantId: string; videoId: string; region: string; generation: number }
 
-/** Queues the removal of the previous ladder, once the new one is complete. */
+/**
+ * Queues the removal of the previous ladder, once the new one is complete,
+ * after the grace period (mediaReplacedLadderGraceSeconds): longer than
+ * delivery caches a master playlist (5 s), and time for players that started
+ * on the old version to finish what they have buffered.
+ */
 export async function scheduleRetirement(deps: PipelineDeps, ref: GenerationRef): Promise<void> {
-  await deps.platform.jobs.send(retireGenerationJob, { tenantId: ref.tenantId, videoId: ref.videoId, generation: ref.generation }, { region: ref.region, startAfterSeconds: RETIRE_GRACE_SECONDS });
+  await deps.platform.jobs.send(retireGenerationJob, { tenantId: ref.tenantId, videoId: ref.videoId, generation: ref.generation }, { region: ref.region, startAfterSeconds: deps.platform.config.mediaReplacedLadderGraceSeconds });
 }
 
 /** Removes a previous generation's objects, renditions rows and HLS key; a no-op when it is not the video's previous generation (any more). */

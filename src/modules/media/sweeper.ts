@@ -8,7 +8,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { RETIRE_GRACE_SECONDS, retireGeneration } from './generations.ts';
+import { retireGeneration } from './generations.ts';
 import { failVideo, type PipelineDeps, removeEverything } from './pipeline.ts';
 import { isUploadId } from './staging.ts';
 import { uploadById } from './store.ts';
@@ -58,7 +58,7 @@ export async function sweepStaging(deps: PipelineDeps, region: string, now = new
   // Well past the grace period: the job would have run long ago.
   const lingering = await db.withPlatform((tx) => tx.selectFrom('videos').select(['id', 'tenant_id', 'previous_generation'])
     .where('region', '=', region).where('status', '=', 'ready').where('previous_generation', 'is not', null)
-    .where('ready_at', '<', sql<Date>`${now}::timestamptz - make_interval(secs => ${RETIRE_GRACE_SECONDS * 10})`).execute());
+    .where('ready_at', '<', sql<Date>`${now}::timestamptz - make_interval(secs => ${config.mediaReplacedLadderGraceSeconds * 10})`).execute());
   let generationsRetired = 0;
   for (const v of lingering) {
     if ((await retireGeneration(deps, { tenantId: v.tenant_id, videoId: v.id, generation: v.previous_generation! })).retired) generationsRetired++;
