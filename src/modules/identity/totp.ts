@@ -2,7 +2,6 @@
 // and ten single-use recovery codes stored hashed. The TOTP seed is sealed with
 // the key of the tenant the person enrolled in.
 import { randomBytes } from 'node:crypto';
-import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import type { Tx } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Platform } from '../../platform/platform.ts';
@@ -17,6 +16,11 @@ const RECOVERY_CODES = 10;
 const TOTP_PURPOSE = 'totp-seed';
 const SIX_DIGITS = /^\d{6}$/;
 const RECOVERY = /^[a-z0-9]{5}-[a-z0-9]{5}$/;
+
+// otplib and its crypto plugins are loaded when someone first enrols or enters
+// a code, not at start-up: sign-ins without a second factor never need them.
+let loaded: Promise<typeof import('otplib')> | undefined;
+const otplib = () => (loaded ??= import('otplib'));
 
 const newRecoveryCode = () => {
   const s = randomBytes(10).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0');
@@ -41,6 +45,7 @@ export function createTotpService(platform: Platform, audit: AuditPort) {
     async verify(tx, user, rawCode) {
       const code = rawCode.trim().toLowerCase().replace(/\s/g, '');
       if (SIX_DIGITS.test(code) && user.totp_secret_sealed && user.totp_enabled_at) {
+        const { verify: verifyTotp } = await otplib();
         const result = await verifyTotp({
           secret: await seedOf(tx, user),
           token: code,
@@ -72,6 +77,7 @@ export function createTotpService(platform: Platform, audit: AuditPort) {
         await requireRecentReauth(tx, sessionId);
         const user = (await userById(tx, userId))!;
         if (user.totp_enabled_at) throw new AppError('totp_already_enabled', 409, 'Two-factor authentication is already on; turn it off first to set up a new app.');
+        const { generateSecret, generateURI } = await otplib();
         const secret = generateSecret({ length: 20 });
         const sealed = await keyring.sealForTenant(tx, tenantId, Buffer.from(secret), `${TOTP_PURPOSE}:${userId}`);
         await tx.updateTable('users').set({ totp_secret_sealed: `${tenantId}|${sealed}`, totp_last_step: null }).where('id', '=', userId).execute();
@@ -86,6 +92,7 @@ export function createTotpService(platform: Platform, audit: AuditPort) {
       return db.withPlatform(async (tx) => {
         const user = (await userById(tx, userId))!;
         if (!user.totp_secret_sealed || user.totp_enabled_at) throw new AppError('totp_not_pending', 409, 'Start setting up two-factor authentication first.');
+        const { verify: verifyTotp } = await otplib();
         const result = await verifyTotp({ secret: await seedOf(tx, user), token: code.trim(), epoch: Math.floor(clock.now().getTime() / 1000), epochTolerance: 30 }).catch(() => ({ valid: false as const }));
         if (!result.valid || !('timeStep' in result)) throw new AppError('invalid_second_factor', 400, 'That code is wrong; check the time on your device and try the next code.');
         const codes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);

@@ -3,7 +3,7 @@
 // exchange, whose ID token the library validates — issuer, audience, expiry,
 // nonce and, because non-repudiation checks are on, the signature against the
 // IdP's published keys. Its errors become refusals with a reason.
-import * as oidc from 'openid-client';
+import type * as OpenIdClient from 'openid-client';
 import { type Claims, isLoopbackHttp } from './presets.ts';
 import { deniedByProvider, providerFailed, providerProblem, type SsoRefusal, tokenInvalid } from './refusals.ts';
 
@@ -11,6 +11,12 @@ export const SCOPES = 'openid email profile';
 /** Discovery documents and signing keys are re-read at least this often. */
 const CONFIG_TTL_MS = 60 * 60_000;
 const MAX_CACHED = 500;
+
+type Oidc = typeof OpenIdClient;
+// openid-client (with oauth4webapi and jose) is loaded when the first sign-in
+// starts, not at start-up: many installations never configure SSO.
+let loaded: Promise<Oidc> | undefined;
+const openIdClient = () => (loaded ??= import('openid-client'));
 
 /** What the relying party needs of a configured provider. */
 export interface IdpClient {
@@ -24,6 +30,12 @@ export interface IdpClient {
 
 export interface AttemptChecks { state: string; nonce: string; codeVerifier: string }
 
+/** Fresh state, nonce and PKCE verifier for one sign-in attempt. */
+export async function newAttemptChecks(): Promise<AttemptChecks> {
+  const oidc = await openIdClient();
+  return { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
+}
+
 export interface RelyingParty {
   authorizationUrl(idp: IdpClient, redirectUri: string, checks: AttemptChecks, hints: Record<string, string>): Promise<URL>;
   /** Exchanges the code from the callback URL; returns the validated ID token claims (plus UserInfo for claims it lacks). */
@@ -32,16 +44,16 @@ export interface RelyingParty {
 
 export function createRelyingParty(opts: { env: string; timeoutSeconds?: number }): RelyingParty {
   // Per process and only a cache: any node can rebuild it from the provider row.
-  const cache = new Map<string, { version: number; expires: number; config: Promise<oidc.Configuration> }>();
+  const cache = new Map<string, { version: number; expires: number; config: Promise<OpenIdClient.Configuration> }>();
 
-  function configuration(idp: IdpClient): Promise<oidc.Configuration> {
+  function configuration(oidc: Oidc, idp: IdpClient): Promise<OpenIdClient.Configuration> {
     const hit = cache.get(idp.id);
     if (hit && hit.version === idp.version && hit.expires > Date.now()) return hit.config;
     const execute = [oidc.enableNonRepudiationChecks];
     if (opts.env !== 'production' && isLoopbackHttp(idp.issuer)) execute.push(oidc.allowInsecureRequests);
     const config = oidc.discovery(new URL(idp.issuer), idp.clientId, idp.clientSecret, undefined, { execute, timeout: opts.timeoutSeconds ?? 10 }).catch((err) => {
       if (cache.get(idp.id) === entry) cache.delete(idp.id);
-      const refusal = refusalFor(err);
+      const refusal = refusalFor(oidc, err);
       throw providerFailed(refusal?.code === 'sso_provider_error' ? refusal.reason : 'discovery_failed');
     });
     const entry = { version: idp.version, expires: Date.now() + CONFIG_TTL_MS, config };
@@ -53,7 +65,8 @@ export function createRelyingParty(opts: { env: string; timeoutSeconds?: number 
 
   return {
     async authorizationUrl(idp, redirectUri, checks, hints) {
-      const config = await configuration(idp);
+      const oidc = await openIdClient();
+      const config = await configuration(oidc, idp);
       return oidc.buildAuthorizationUrl(config, {
         ...hints,
         redirect_uri: redirectUri,
@@ -67,7 +80,8 @@ export function createRelyingParty(opts: { env: string; timeoutSeconds?: number 
     },
 
     async complete(idp, callbackUrl, checks, wanted) {
-      const config = await configuration(idp);
+      const oidc = await openIdClient();
+      const config = await configuration(oidc, idp);
       try {
         const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
           pkceCodeVerifier: checks.codeVerifier,
@@ -84,7 +98,7 @@ export function createRelyingParty(opts: { env: string; timeoutSeconds?: number 
         if (claims.email === undefined) Object.assign(merged, { email: info.email, email_verified: info.email_verified });
         return merged;
       } catch (err) {
-        throw refusalFor(err) ?? err;
+        throw refusalFor(oidc, err) ?? err;
       }
     },
   };
@@ -96,7 +110,7 @@ const CLAIM_REASONS: Record<string, string> = { aud: 'audience_mismatch', iss: '
 const TIME_REASONS: Record<string, string> = { exp: 'expired', nbf: 'not_yet_valid', iat: 'issued_at_invalid', auth_time: 'auth_time_invalid' };
 
 /** The refusal an openid-client error stands for; undefined for errors that are Haven's own. */
-export function refusalFor(err: unknown): SsoRefusal | undefined {
+export function refusalFor(oidc: Oidc, err: unknown): SsoRefusal | undefined {
   if (err instanceof oidc.AuthorizationResponseError) return deniedByProvider(err.error);
   if (err instanceof oidc.ResponseBodyError) return providerProblem(err.error);
   if (err instanceof oidc.ClientError) {

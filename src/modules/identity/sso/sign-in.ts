@@ -3,7 +3,6 @@
 // once, the code is exchanged, the ID token validated, the person provisioned
 // and a session created exactly as a password sign-in creates one). Every
 // refusal is audited with its reason, in the tenant's chain when known.
-import * as oidc from 'openid-client';
 import type { Tx } from '../../../platform/db/database.ts';
 import { AppError, notFound } from '../../../platform/errors.ts';
 import type { Platform } from '../../../platform/platform.ts';
@@ -17,7 +16,7 @@ import { authorizationHints, type Preset } from './presets.ts';
 import { secretPurpose } from './providers.ts';
 import { provision } from './provisioning.ts';
 import { providerNotFound, SsoRefusal, stateInvalid } from './refusals.ts';
-import type { AttemptChecks, IdpClient, RelyingParty } from './relying-party.ts';
+import { type AttemptChecks, type IdpClient, newAttemptChecks, type RelyingParty } from './relying-party.ts';
 import { insertLoginState, listProviders, lockLoginState, type LoginStateRow, markLoginStateUsed, providerById, type SsoProviderRow, sweepLoginStates } from './store.ts';
 
 /** How long a started sign-in may take at the IdP. */
@@ -153,7 +152,7 @@ export function createSsoSignIn(deps: SsoSignInDeps) {
         if (!provider?.enabled) throw providerNotFound();
         return { provider, client: await idpClient(tx, provider) };
       });
-      const checks: AttemptChecks = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
+      const checks: AttemptChecks = await newAttemptChecks();
       let authorizationUrl: URL;
       try {
         authorizationUrl = await rp.authorizationUrl(client, input.redirectUri, checks, authorizationHints(provider.preset, provider.allowed_domains));

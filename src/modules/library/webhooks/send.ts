@@ -1,10 +1,15 @@
 // One HTTP POST of a webhook: no redirects followed, a deadline, the response
 // body read and dropped (nothing of it is stored), and the address checks of
 // targets.ts on the connection itself.
-import http from 'node:http';
-import https from 'node:https';
 import { isIP } from 'node:net';
 import { checkEndpointUrl, isPublicAddress, publicOnlyLookup } from './targets.ts';
+
+// Not `import http from 'node:http'`: the ESM wrapper of node:http reads every
+// export, and its lazy WebSocket getter loads Node's bundled undici, which then
+// stays resident for the process's life though nothing here uses it
+// (docs/decisions/0004-memory.md).
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 
 export interface SendResult {
   /** The response status, when a response came. */

@@ -6,7 +6,6 @@
 // HttpOnly cookie bound to the callback path, so nothing is stored until the
 // IdP has vouched for the viewer. Identity's relying party does the protocol.
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import * as oidc from 'openid-client';
 import { z } from 'zod';
 import { AppError } from '../../../platform/errors.ts';
 import { errorEnvelope, errorResponses, idParam } from '../../../platform/http/schemas.ts';
@@ -16,7 +15,7 @@ import type { AuditService } from '../../audit/service.ts';
 import type { RequestContext } from '../../identity/actor.ts';
 import { type Claims, emailVerified } from '../../identity/sso/presets.ts';
 import { secretPurpose } from '../../identity/sso/providers.ts';
-import { createRelyingParty, type IdpClient } from '../../identity/sso/relying-party.ts';
+import { createRelyingParty, type IdpClient, newAttemptChecks } from '../../identity/sso/relying-party.ts';
 import { safeRedirect } from '../../identity/sso/sign-in.ts';
 import { providerById, type SsoProviderRow } from '../../identity/sso/store.ts';
 import { AUDIENCE_COOKIE, AUDIENCE_TTL_MS, type CookieSigner, deriveKey } from './cookies.ts';
@@ -74,8 +73,9 @@ export function createAudienceSso(deps: { platform: Platform; audit: AuditServic
       if (!video || !gate || gate.type !== 'sso') throw notFoundVideo();
       if (gate.providerIds && !gate.providerIds.includes(providerId)) throw new AppError('sso_provider_not_found', 404, 'No enabled single sign-on provider with that id exists for this video.');
       const { client } = await idpClient(video.tenant_id, providerId);
+      const checks = await newAttemptChecks();
       const a: Attempt = {
-        state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier(),
+        state: checks.state, nonce: checks.nonce, verifier: checks.codeVerifier,
         videoId, tenantId: video.tenant_id, providerId, redirect: after, exp: clock.now().getTime() + ATTEMPT_TTL_MS,
       };
       const url = await rp.authorizationUrl(client, redirectUri, { state: a.state, nonce: a.nonce, codeVerifier: a.verifier }, {});

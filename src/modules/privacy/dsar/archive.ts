@@ -3,7 +3,6 @@
 // person (summary.html). Built from the subject locator in one platform-scope
 // read; credentials are listed but their values withheld (handing out a
 // password hash or TOTP seed would weaken the very account it protects).
-import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { sql } from 'kysely';
 import type { ColumnDeclaration, DataMap } from '../../../platform/datamap.ts';
 import { decryptStream } from '../../../platform/crypto/stream.ts';
@@ -12,6 +11,10 @@ import type { Platform } from '../../../platform/platform.ts';
 import { datamaps } from '../../datamaps.ts';
 import { dataKeyPurpose } from '../../media/keys.ts';
 import { type SubjectIdentities, subjectRows } from '../subject/index.ts';
+
+// fflate is loaded when the first archive is built, not at start-up: exports are rare.
+let loaded: Promise<typeof import('fflate')> | undefined;
+const fflate = () => (loaded ??= import('fflate'));
 
 type Personal = Extract<ColumnDeclaration, { personal: true }>;
 
@@ -106,6 +109,7 @@ export async function buildArchive(platform: Platform, tx: Tx, identities: Subje
 
   const chunks: Uint8Array[] = [];
   let zipError: Error | null = null;
+  const { Zip, ZipDeflate, ZipPassThrough } = await fflate();
   const zip = new Zip((err, data) => { if (err) zipError = err; else chunks.push(data); });
   const addFile = (name: string, data: Uint8Array, deflate = true) => {
     const entry = deflate ? new ZipDeflate(name, { level: 6 }) : new ZipPassThrough(name);

@@ -4,7 +4,6 @@
 // when asked — the media originals decrypted. Credentials (password hashes,
 // token hashes, TOTP seeds, the tenant's keys) are withheld: handing them out
 // would weaken the very accounts they protect.
-import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { sql } from 'kysely';
 import { decryptStream } from '../../../platform/crypto/stream.ts';
 import type { ColumnDeclaration } from '../../../platform/datamap.ts';
@@ -13,6 +12,10 @@ import type { Platform } from '../../../platform/platform.ts';
 import { combinedDataMap } from '../../datamaps.ts';
 import { dataKeyPurpose } from '../../media/keys.ts';
 import { seeTrash } from '../trash/index.ts';
+
+// fflate is loaded when the first archive is built, not at start-up: exports are rare.
+let loaded: Promise<typeof import('fflate')> | undefined;
+const fflate = () => (loaded ??= import('fflate'));
 
 const CREDENTIAL = /^user\.authorization\.credentials/;
 /** Key material: never exported, whatever the data map says. */
@@ -41,6 +44,7 @@ export async function buildTenantExport(platform: Platform, tenantId: string, op
   const map = combinedDataMap();
   const chunks: Uint8Array[] = [];
   let zipError: Error | null = null;
+  const { Zip, ZipDeflate, ZipPassThrough } = await fflate();
   const zip = new Zip((err, data) => { if (err) zipError = err; else chunks.push(data); });
   const add = (name: string, data: Uint8Array, deflate = true) => {
     const entry = deflate ? new ZipDeflate(name, { level: 6 }) : new ZipPassThrough(name);
