@@ -1,13 +1,28 @@
-// Forward-only migrations from migrations/*.ts, run by the owner role. A
-// session-level advisory lock serializes nodes that start at the same time.
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { FileMigrationProvider, Kysely, Migrator, PostgresDialect } from 'kysely';
+// Forward-only migrations from migrations/NNNN_name.ts, run by the owner role.
+// A session-level advisory lock serializes nodes that start at the same time.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 
 export const migrationsDir = fileURLToPath(new URL('../../../migrations/', import.meta.url));
 const LOCK_ID = 0x6861766e; // 'havn'
+const MIGRATION_FILE = /^\d{4}_[a-z0-9_]+\.ts$/;
+
+/**
+ * The migrations by name, each loaded only when it runs: a start on a current
+ * schema (every start but the first after an upgrade) reads the directory and
+ * imports none of them, instead of keeping every migration's source in memory.
+ */
+const lazyMigrations: MigrationProvider = {
+  async getMigrations() {
+    const files = (await readdir(migrationsDir)).filter((f) => MIGRATION_FILE.test(f)).sort();
+    return Object.fromEntries(files.map((file): [string, Migration] => [file.slice(0, -'.ts'.length), {
+      up: async (db) => (await import(pathToFileURL(join(migrationsDir, file)).href) as Migration).up(db),
+    }]));
+  },
+};
 
 export interface MigrationReport { applied: string[]; total: number }
 
@@ -18,7 +33,7 @@ export async function migrateToLatest(ownerPool: pg.Pool): Promise<MigrationRepo
     await lockClient.query('select pg_advisory_lock($1)', [LOCK_ID]);
     const migrator = new Migrator({
       db,
-      provider: new FileMigrationProvider({ fs, path, migrationFolder: migrationsDir }),
+      provider: lazyMigrations,
       allowUnorderedMigrations: false,
     });
     const { error, results = [] } = await migrator.migrateToLatest();
