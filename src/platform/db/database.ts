@@ -1,7 +1,7 @@
 // Two connection pools: the owner (migrations, job queue, role management) and
 // the app role used for all request and job work. The app role owns nothing,
 // so FORCE ROW LEVEL SECURITY applies to everything it reads or writes.
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, PostgresDriver, type PostgresDialectConfig, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 
 // bigint columns (counts, sizes, sequence numbers) come back as JS numbers when
@@ -93,6 +93,40 @@ export async function grantAppRole(ownerPool: pg.Pool, role: string): Promise<vo
   }
 }
 
+type Scope = 'tenant' | 'platform';
+
+/**
+ * BEGIN and the row-level-security scope of a transaction as one
+ * simple-protocol query: every transaction costs one round trip less than
+ * BEGIN followed by a set_config statement. A simple query takes no
+ * parameters, so the values are literals quoted by pg.escapeLiteral, which
+ * quotes any string safely; an id that is not a UUID is therefore set as it
+ * always was and fails where a policy casts it, as before.
+ */
+export function beginScoped(scope: Scope, tenantId: string): string {
+  return `begin; select set_config('app.scope', ${pg.escapeLiteral(scope)}, true), set_config('app.tenant_id', ${pg.escapeLiteral(tenantId)}, true)`;
+}
+
+/**
+ * A Postgres driver whose transactions do not send their own BEGIN: withTenant
+ * and withPlatform send it in the same query as the scope (beginScoped).
+ * Commit and rollback are Kysely's own.
+ */
+class ScopedBeginDriver extends PostgresDriver {
+  override async beginTransaction(): Promise<void> {}
+}
+
+class ScopedBeginDialect extends PostgresDialect {
+  readonly #config: PostgresDialectConfig;
+  constructor(config: PostgresDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): PostgresDriver {
+    return new ScopedBeginDriver(this.#config);
+  }
+}
+
 export function openDatabase(ownerUrl: string, appUrl: string, poolSize = 10): Database {
   const ownerPool = new pg.Pool({ connectionString: ownerUrl, max: 4, application_name: 'haven-owner' });
   const appPool = new pg.Pool({ connectionString: appUrl, max: poolSize, application_name: 'haven' });
@@ -100,10 +134,12 @@ export function openDatabase(ownerUrl: string, appUrl: string, poolSize = 10): D
   ownerPool.on('error', () => undefined);
   appPool.on('error', () => undefined);
   const app = new Kysely<any>({ dialect: new PostgresDialect({ pool: appPool }) });
+  // The same pool, for withTenant/withPlatform only: its transactions send BEGIN with the scope.
+  const scopedApp = new Kysely<any>({ dialect: new ScopedBeginDialect({ pool: appPool }) });
 
-  const scoped = <T>(scope: string, tenantId: string, fn: (tx: Tx) => Promise<T>) =>
-    app.transaction().execute(async (tx) => {
-      await sql`select set_config('app.scope', ${scope}, true), set_config('app.tenant_id', ${tenantId}, true)`.execute(tx);
+  const scoped = <T>(scope: Scope, tenantId: string, fn: (tx: Tx) => Promise<T>) =>
+    scopedApp.transaction().execute(async (tx) => {
+      await sql.raw(beginScoped(scope, tenantId)).execute(tx);
       return fn(tx);
     });
 
@@ -119,7 +155,10 @@ export function openDatabase(ownerUrl: string, appUrl: string, poolSize = 10): D
       await appPool.query('select 1');
     },
     async close() {
+      // Kysely ends a pool only through a driver that has used it; both share appPool, which is ended once here.
       await app.destroy().catch(() => undefined);
+      await scopedApp.destroy().catch(() => undefined);
+      if (!appPool.ended) await appPool.end().catch(() => undefined);
       await ownerPool.end().catch(() => undefined);
     },
   };
