@@ -10,8 +10,8 @@
 //
 // Each round also writes the same rows with plain SQL from the same process,
 // to show what is physically possible here: "plain SQL" sends exactly the
-// statements a Haven transaction sends (begin, the row-level-security scope,
-// the inserts, commit) with the rows built beforehand; "one round trip" sends
+// statements a Haven transaction sends (begin with the row-level-security
+// scope in one query, the inserts, commit) with the rows built beforehand; "one round trip" sends
 // the whole transaction as one simple query. Haven ÷ plain SQL is the cost of
 // Haven's own code; plain SQL ÷ one round trip is the cost of round trips; what
 // is left is the commit itself (a WAL flush, which an audit trail must keep).
@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { buildRow } from '../src/modules/audit/events.ts';
 import type { AuditEvent, AuditService } from '../src/modules/audit/service.ts';
 import type { RequestContext } from '../src/modules/identity/actor.ts';
-import type { Database } from '../src/platform/db/database.ts';
+import { beginScoped, type Database } from '../src/platform/db/database.ts';
 import type { Platform } from '../src/platform/platform.ts';
 import { startStandaloneHaven } from '../test/helpers/audit.ts';
 import { runBenchmark, track } from './lib/processes.ts';
@@ -61,7 +61,6 @@ const columns = ['tenant_id', 'occurred_at', 'action', 'outcome', 'actor_type', 
 type Row = ReturnType<typeof buildRow>;
 const insertSql = `insert into audit_events (${columns.join(', ')}) values (${columns.map((c, i) => `$${i + 1}${c === 'diff' || c === 'details' ? '::jsonb' : ''}`).join(', ')})`;
 const literal = (v: unknown) => (v === null ? 'null' : `'${String(v instanceof Date ? v.toISOString() : v).replaceAll("'", "''")}'`);
-const scopeSql = (tenantId: string) => `select set_config('app.scope', 'tenant', true), set_config('app.tenant_id', '${tenantId}', true)`;
 
 /** The rows a Haven run would write, built before the clock starts. */
 function prebuiltRows(platform: Platform, tenantId: string): Row[] {
@@ -80,11 +79,10 @@ async function writePlain(db: Database, rows: Row[], perTransaction: number, sha
         next += perTransaction;
         if (shape === 'single') {
           const inserts = batch.map((r) => `insert into audit_events (${columns.join(', ')}) values (${columns.map((c) => literal(r[c])).join(', ')});`);
-          await client.query(`begin; ${scopeSql(tenantId)}; ${inserts.join(' ')} commit;`);
+          await client.query(`${beginScoped('tenant', tenantId)}; ${inserts.join(' ')} commit;`);
           continue;
         }
-        await client.query('begin');
-        await client.query(scopeSql(tenantId));
+        await client.query(beginScoped('tenant', tenantId));
         for (const r of batch) await client.query(insertSql, columns.map((c) => r[c]));
         await client.query('commit');
       }

@@ -1,7 +1,8 @@
 // SQL for the audit tables; nothing else touches them. Every function runs in
 // the caller's transaction, scoped by row-level security.
-import { sql } from 'kysely';
-import type { Tx } from '../../platform/db/database.ts';
+import { type RawBuilder, sql } from 'kysely';
+import pg from 'pg';
+import type { Db, Tx } from '../../platform/db/database.ts';
 import type { Checkpoint, CheckpointKind } from './chain.ts';
 import type { AuditRow } from './events.ts';
 
@@ -284,17 +285,22 @@ export interface EventQuery {
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-function conditions(q: EventQuery) {
-  const parts = [sql`tenant_id = ${q.tenantId}`, sql`occurred_at >= ${q.from}`, sql`occurred_at < ${q.to}`];
-  if (q.actorRef) parts.push(sql`actor_ref = ${q.actorRef}`);
-  if (q.actorType) parts.push(sql`actor_type = ${q.actorType}`);
+/** Values become parameters, or (for COPY, which takes none) quoted literals. */
+type Value = (v: string | Date) => RawBuilder<unknown>;
+const param: Value = (v) => sql`${v}`;
+const literal: Value = (v) => sql.raw(pg.escapeLiteral(v instanceof Date ? v.toISOString() : v));
+
+function conditions(q: EventQuery, value: Value = param) {
+  const parts = [sql`tenant_id = ${value(q.tenantId)}`, sql`occurred_at >= ${value(q.from)}`, sql`occurred_at < ${value(q.to)}`];
+  if (q.actorRef) parts.push(sql`actor_ref = ${value(q.actorRef)}`);
+  if (q.actorType) parts.push(sql`actor_type = ${value(q.actorType)}`);
   // A prefix matches whole segments: "auth.login" finds auth.login and auth.login.failed, not auth.loginx.
   if (q.action) {
-    parts.push(q.action.endsWith('.') ? sql`action like ${likeEscape(q.action) + '%'}` : sql`(action = ${q.action} or action like ${likeEscape(q.action) + '.%'})`);
+    parts.push(q.action.endsWith('.') ? sql`action like ${value(likeEscape(q.action) + '%')}` : sql`(action = ${value(q.action)} or action like ${value(likeEscape(q.action) + '.%')})`);
   }
-  if (q.targetType) parts.push(sql`target_type = ${q.targetType}`);
-  if (q.targetRef) parts.push(sql`target_ref = ${q.targetRef}`);
-  if (q.outcome) parts.push(sql`outcome = ${q.outcome}`);
+  if (q.targetType) parts.push(sql`target_type = ${value(q.targetType)}`);
+  if (q.targetRef) parts.push(sql`target_ref = ${value(q.targetRef)}`);
+  if (q.outcome) parts.push(sql`outcome = ${value(q.outcome)}`);
   return sql.join(parts, sql` and `);
 }
 
@@ -309,17 +315,27 @@ export async function searchEvents(tx: Tx, q: EventQuery, limit: number, after?:
   return rows.map((r) => JSON.parse(r.line) as AuditEntry);
 }
 
-export type ExportShape = 'json' | 'csv';
-
 /**
- * A server-side cursor over a time range, oldest first; read it with
- * fetchExport. Rows come as ready-made text: one JSON document per entry
- * ('json', column "line"), or the csvColumns ('csv').
+ * A server-side cursor over a time range, oldest first, for the CSV export;
+ * read it with fetchExport. Rows come as the csvColumns, each as text.
  */
-export async function openExportCursor(tx: Tx, q: EventQuery, shape: ExportShape): Promise<void> {
-  const select = shape === 'json' ? sql`${entryJson} as line` : sql.join(csvColumns.map(([name, expr]) => sql`${expr} as ${sql.id(name)}`));
+export async function openExportCursor(tx: Tx, q: EventQuery): Promise<void> {
+  const select = sql.join(csvColumns.map(([name, expr]) => sql`${expr} as ${sql.id(name)}`));
   await sql`declare audit_export no scroll cursor for
     select ${select} from audit_events where ${conditions(q)} order by occurred_at, id`.execute(tx);
+}
+
+/**
+ * The NDJSON export as one COPY statement (oldest first, one entry's JSON a
+ * line), for copyOut. COPY takes no bind parameters, so the values are
+ * literals (pg.escapeLiteral).
+ */
+export function exportCopyStatement(db: Db, q: EventQuery): string {
+  const { sql: text, parameters } = sql`copy (
+    select ${entryJson} from audit_events where ${conditions(q, literal)} order by occurred_at, id
+  ) to stdout`.compile(db);
+  if (parameters.length) throw new Error('the export statement must not carry parameters');
+  return text;
 }
 
 export async function fetchExport(tx: Tx, batch: number): Promise<Record<string, string | null>[]> {
