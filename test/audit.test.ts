@@ -426,6 +426,11 @@ describe('audit trail', () => {
       const entries = text.trimEnd().split('\n').map((l) => JSON.parse(l) as AuditEntry);
       const ours = entries.filter((e) => e.action === 'video.update');
       assert.equal(ours.length, 30);
+      // The JSON lines carry escapes (quotes, newlines) that COPY's text format escapes once more; they must come back as stored.
+      const stored = (await audit.search(t, { action: 'video.update', limit: 100 })).items;
+      const exported = new Map(ours.map((e) => [e.id, e.details]));
+      assert.equal(exported.size, 30);
+      assert.deepEqual(exported, new Map(stored.map((e) => [e.id, e.details])), 'the details read back as the trail holds them');
       assert.ok(entries.every((e) => e.chainSeq !== null && e.hash?.length === 64), 'exported entries are sealed');
       for (let i = 1; i < entries.length; i++) assert.ok(entries[i - 1]!.occurredAt <= entries[i]!.occurredAt);
     });
