@@ -7,6 +7,7 @@
 // in a shared temp directory another local user could write into. The small
 // young generation keeps an idle Haven lighter too (docs/decisions/0004-memory.md).
 import { enableCompileCache } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
-enableCompileCache(new URL('../node_modules/.cache/haven-compile', import.meta.url).pathname);
+enableCompileCache(fileURLToPath(new URL('../node_modules/.cache/haven-compile', import.meta.url)));
 await import('../src/cli/main.ts');
