@@ -470,6 +470,22 @@ describe('audit trail', () => {
       await assert.rejects(audit.exportEvents(t, range, 'xml' as 'csv', member(t)), rejectsWith('invalid_format'));
     });
 
+    test('a consumer that reads slowly gets every entry, and the connection goes back to the pool', async () => {
+      // Several 64 KB chunks, read slower than they come: the socket is paused for backpressure, also at the end.
+      const slow = await newTenant();
+      await haven.platform.db.withTenant(slow, async (tx) => {
+        for (let i = 0; i < 600; i++) await audit.record(tx, member(slow), { action: 'video.update', target: { type: 'video', id: `v${i}` }, details: { n: i } });
+      });
+      const stream = await audit.exportEvents(slow, { from: range.from, to: new Date(Date.now() + 1000).toISOString() }, 'ndjson', member(slow));
+      let text = '';
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        text += chunk.toString('utf8');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(text.trimEnd().split('\n').filter((l) => JSON.parse(l).action === 'video.update').length, 600);
+      await waitFor(async () => (haven.platform.db.appPool.idleCount === haven.platform.db.appPool.totalCount ? true : undefined), 5000, 'connections back in the pool');
+    });
+
     test('a consumer that stops early releases the database connection', async () => {
       const stream = await audit.exportEvents(t, range, 'ndjson', member(t));
       for await (const _chunk of stream) break;

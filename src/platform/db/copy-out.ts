@@ -76,9 +76,13 @@ export function copyOut(client: pg.PoolClient, statement: string): Readable {
     },
     // A failed statement is followed by ReadyForQuery, a lost connection is not: end the stream at once.
     handleError(err: Error) {
+      connection?.stream.resume();
       stream.destroy(err);
     },
     handleReadyForQuery() {
+      // The last rows may have paused the socket, and an ended stream asks for no more reads: the
+      // connection must read again, or the next statement on it (the commit) never sees its answer.
+      connection?.stream.resume();
       if (!stream.destroyed) stream.push(null);
     },
   };
