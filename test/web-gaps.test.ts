@@ -15,6 +15,7 @@ import { ApiClient, expectError } from './helpers/client.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 import { createOrg, insertVideos, type Org, PASSWORD } from './helpers/library.ts';
 import { parseMail } from './helpers/mime.ts';
+import { waitFor } from './helpers/process.ts';
 
 describe('web gaps: posters, data map, residency, email verification, notices', () => {
   let haven: TestHaven;
@@ -98,7 +99,9 @@ describe('web gaps: posters, data map, residency, email verification, notices', 
       await img.waitFor({ state: 'attached', timeout: 15_000 });
       assert.equal(await img.getAttribute('loading'), 'lazy');
       await img.scrollIntoViewIfNeeded();
-      await page.waitForFunction(`(() => { const i = document.querySelector('img.lib-poster-img[src*="${videoId}"]'); return i && i.complete && i.naturalWidth > 0; })()`, undefined, { timeout: 15_000 });
+      // Polled from here through the DevTools protocol: a string predicate that waitForFunction polls in the page is eval, which the CSP refuses.
+      const loaded = (i: unknown) => (i as { complete: boolean }).complete && (i as { naturalWidth: number }).naturalWidth > 0;
+      await waitFor(async () => ((await img.evaluate(loaded)) ? true : undefined), 15_000, 'the poster to load');
       assert.equal(await page.locator(`img.lib-poster-img[src*="${bareVideoId}"]`).count(), 0, 'no picture requested for a video still processing');
       await expectNoA11yViolations(page, 'library grid with posters');
       await screenshot(page, 'web-gaps-library-posters');
