@@ -12,6 +12,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from '../src/platform/db
 import { migrateToLatest } from '../src/platform/db/migrate.ts';
 import { JobQueue } from '../src/platform/jobs.ts';
 import { createLogger } from '../src/platform/log.ts';
+import { unusedPort } from './helpers/process.ts';
 import { SERVER_INFO_ENV, serverInfoFileFor, type TestServerInfo } from './helpers/server-info.ts';
 
 let embedded: EmbeddedPostgres | undefined;
@@ -27,8 +28,7 @@ export async function globalSetup(): Promise<void> {
   let url = process.env.DATABASE_URL;
   if (!url) {
     dir = mkdtempSync(join(tmpdir(), 'haven-test-pg-'));
-    const port = 56000 + Math.floor(Math.random() * 3000);
-    embedded = await startEmbeddedPostgres(dir, port, () => undefined);
+    embedded = await startEmbeddedPostgres(dir, await unusedPort(), () => undefined);
     url = embedded.url;
   }
   info = { url, embedded: Boolean(embedded), template: await createTemplate(url) };

@@ -4,7 +4,6 @@
 // ledger re-applied, refusal of corrupt, tampered and keyless backups, and
 // pruning by tier.
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +20,7 @@ import { startEmbeddedPostgres } from '../src/platform/db/embedded.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 import { insertVideo } from './helpers/library.ts';
-import { runHaven } from './helpers/process.ts';
+import { runHaven, unusedPort } from './helpers/process.ts';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -175,7 +174,7 @@ describe('restore drill', () => {
   test('restore into a fresh embedded data dir (initdb a new cluster)', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'haven-restore-embedded-'));
     dirs.push(dataDir);
-    const port = 59000 + randomInt(900);
+    const port = await unusedPort();
     const target: Config = { ...haven.config, databaseUrl: undefined, dataDir, embeddedDatabasePort: port };
     const report = await restoreBackup({ source: haven.config, storage: haven.platform.storage, id: first.id, target, open: openRestored });
     assert.equal(report.target, 'embedded');

@@ -20,10 +20,10 @@ import { retentionOf } from '../src/modules/privacy/backup/tiers.ts';
 import { installWalSettings, walSettingsOf } from '../src/modules/privacy/backup/wal.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../src/platform/db/embedded.ts';
 import { sharedKeys } from './helpers/haven.ts';
+import { unusedPort } from './helpers/process.ts';
 
 const external = Boolean(process.env.DATABASE_URL);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const port = () => 59100 + Math.floor(Math.random() * 800);
 const quiet = { write: () => undefined };
 
 async function query<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
@@ -55,7 +55,7 @@ describe('point-in-time recovery of the embedded database', { skip: external ? '
     const base = loadConfig({ HAVEN_ENV: 'test', HAVEN_CONFIG: '' }, { dataDir: havenDir, port: 0, backupSchedule: 'off', ...keys });
     const masterKey = Buffer.from(keys.masterKey!, 'base64');
     const archiveCommand = await installWalSettings(pgDir, walSettingsOf(base, masterKey), 'archive.json');
-    server = await startEmbeddedPostgres(pgDir, port(), () => undefined, { archiveCommand, archiveTimeoutSeconds: 10 });
+    server = await startEmbeddedPostgres(pgDir, await unusedPort(), () => undefined, { archiveCommand, archiveTimeoutSeconds: 10 });
     config = { ...base, databaseUrl: server.url };
     haven = await startHaven(config, { workers: false, http: false, logDestination: quiet });
     pitr = createPitr({
@@ -106,7 +106,7 @@ describe('point-in-time recovery of the embedded database', { skip: external ? '
 
   test('restore --at TIME: rows before the time are back, later ones are not, an erased person stays erased', async () => {
     const targetDir = temp('haven-pitr-target-');
-    const target: Config = { ...config, databaseUrl: undefined, dataDir: targetDir, embeddedDatabasePort: port() };
+    const target: Config = { ...config, databaseUrl: undefined, dataDir: targetDir, embeddedDatabasePort: await unusedPort() };
     const engine = createBackupEngine({ config, storage: haven.platform.storage, secrets: { masterKey: Buffer.from(config.masterKey!, 'base64') }, retention: retentionOf(config) });
     const report = await restoreAt({ source: config, storage: haven.platform.storage, target, at, open: openRestored, loadLedger: () => engine.loadLedger(), retention: retentionOf(config) });
     assert.equal(report.ledger.reErased, 1, 'the person erased after the time was erased again');

@@ -1,7 +1,6 @@
 // Audit trail helpers for tests and benchmarks: a large sealed history built
 // in bulk, and tampering as an attacker with database owner access would.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -10,6 +9,7 @@ import { type Haven, startHaven } from '../../src/main.ts';
 import { entryHash, GENESIS_HASH } from '../../src/modules/audit/chain.ts';
 import { withDatabaseName } from '../../src/platform/db/database.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../src/platform/db/embedded.ts';
+import { unusedPort } from './process.ts';
 import type { Platform } from '../../src/platform/platform.ts';
 
 export interface SeedOptions {
@@ -171,16 +171,6 @@ export interface StandaloneHaven {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
 /**
  * A Haven (no HTTP, no workers) on its own embedded PostgreSQL in a temp dir,
  * for benchmarks that must not share a server with anything else.
@@ -192,7 +182,7 @@ export async function startStandaloneHaven(): Promise<StandaloneHaven> {
   let env: Record<string, string>;
   try {
     // The temp dir itself: startEmbeddedPostgres opens it to the database user when running as root.
-    postgres = await startEmbeddedPostgres(dir, await freePort(), () => undefined);
+    postgres = await startEmbeddedPostgres(dir, await unusedPort(), () => undefined);
     env = { HAVEN_CONFIG: '', HAVEN_ENV: 'test', HAVEN_LOG_LEVEL: 'warn', HAVEN_DATA_DIR: join(dir, 'data'), DATABASE_URL: withDatabaseName(postgres.url, 'haven_bench') };
     haven = await startHaven(loadConfig(env), { workers: false, http: false, logDestination: { write: () => undefined } });
   } catch (err) {

@@ -1,5 +1,6 @@
 // Runs the real `haven` command in a child process, as an operator would.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,6 +51,17 @@ export async function waitReady(baseUrl: string, timeoutMs = 60_000): Promise<vo
 
 export function freePort(): number {
   return 20000 + Math.floor(Math.random() * 20000);
+}
+
+/** A port the OS just reported free on 127.0.0.1 (a random one can be taken, by a server or another test). */
+export function unusedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
 }
 
 /** PIDs of postgres processes serving the given data dir. */
