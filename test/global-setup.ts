@@ -12,6 +12,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from '../src/platform/db
 import { migrateToLatest } from '../src/platform/db/migrate.ts';
 import { JobQueue } from '../src/platform/jobs.ts';
 import { createLogger } from '../src/platform/log.ts';
+import { relaxCommits } from './helpers/db.ts';
 import { unusedPort } from './helpers/process.ts';
 import { SERVER_INFO_ENV, serverInfoFileFor, type TestServerInfo } from './helpers/server-info.ts';
 
@@ -28,7 +29,8 @@ export async function globalSetup(): Promise<void> {
   let url = process.env.DATABASE_URL;
   if (!url) {
     dir = mkdtempSync(join(tmpdir(), 'haven-test-pg-'));
-    embedded = await startEmbeddedPostgres(dir, await unusedPort(), () => undefined);
+    // A throwaway server: no fsync, commits do not wait for the WAL flush.
+    embedded = await startEmbeddedPostgres(dir, await unusedPort(), () => undefined, { durable: false });
     url = embedded.url;
   }
   info = { url, embedded: Boolean(embedded), template: await createTemplate(url) };
@@ -50,6 +52,7 @@ export async function globalTeardown(): Promise<void> {
 async function createTemplate(server: string): Promise<string> {
   const name = `haven_template_${randomBytes(6).toString('hex')}`;
   await onServer(server, (c) => c.query(`create database ${name}`));
+  await onServer(server, (c) => relaxCommits(c, name));
   const url = withDatabaseName(server, name);
   const owner = new pg.Pool({ connectionString: url, max: 2 });
   try {

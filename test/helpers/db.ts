@@ -16,6 +16,16 @@ export interface TestDatabaseOptions {
   empty?: boolean;
 }
 
+/**
+ * Commits in a test database do not wait for their WAL flush: a crash of the
+ * server could lose its last moments, which no test database outlives. Set
+ * per database (settings are not copied from a template), so it holds on a
+ * server the run does not own; the embedded one runs without fsync anyway.
+ */
+export async function relaxCommits(c: pg.Client, database: string): Promise<void> {
+  await c.query(`alter database ${pg.escapeIdentifier(database)} set synchronous_commit = off`);
+}
+
 export async function createTestDatabase(opts: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const { url: server, template } = testServerInfo();
   const name = `haven_test_${randomBytes(6).toString('hex')}`;
@@ -23,6 +33,7 @@ export async function createTestDatabase(opts: TestDatabaseOptions = {}): Promis
   await admin.connect();
   try {
     await admin.query(`create database ${name}${template && !opts.empty ? ` template ${pg.escapeIdentifier(template)}` : ''}`);
+    await relaxCommits(admin, name);
   } finally {
     await admin.end();
   }

@@ -32,8 +32,10 @@ async function binaries(): Promise<Binaries> {
  * (archive_mode=on, archive_timeout bounds the loss window); without it
  * archiving is off. The command is built by its owner (the privacy module's
  * point-in-time recovery); this adapter only passes it to the server.
+ * `durable: false` turns off fsync and waiting for WAL flushes: for a
+ * throwaway server (the test suite's), never for one that holds data.
  */
-export interface EmbeddedSettings { archiveCommand?: string; archiveTimeoutSeconds?: number }
+export interface EmbeddedSettings { archiveCommand?: string; archiveTimeoutSeconds?: number; durable?: boolean }
 
 /** The system user PostgreSQL runs as when Haven runs as root (undefined otherwise). */
 export const embeddedDatabaseOwner = (): Promise<{ uid: number; gid: number } | undefined> => runAs();
@@ -76,7 +78,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
 
   await recoverStalePostmaster(bin, pgData, opts, log);
   const logFile = join(pgData, 'server.log');
-  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c shared_buffers=128MB -c wal_level=replica ${archiveOptions(settings)}`;
+  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c shared_buffers=128MB -c wal_level=replica ${archiveOptions(settings)}${settings.durable === false ? ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off' : ''}`;
   try {
     await run(bin.pg_ctl, ['start', '-w', '-t', '60', '-D', pgData, '-l', logFile, '-o', options], opts);
   } catch (err) {
