@@ -11,17 +11,13 @@ import { lockDataDir, prepareDataDir, StartupError } from './platform/datadir.ts
 import { appRoleName, type Database, ensureAppRole, ensureDatabaseExists, grantAppRole, openDatabase } from './platform/db/database.ts';
 import { attachEmbeddedPostgres, type EmbeddedPostgres, startEmbeddedPostgres } from './platform/db/embedded.ts';
 import { type MigrationReport, migrateToLatest } from './platform/db/migrate.ts';
-import { registerHealthRoutes } from './platform/http/health.ts';
-import { createMetrics } from './platform/http/metrics.ts';
-import { buildHttpServer, type HttpServer } from './platform/http/server.ts';
-import { registerWebApp } from './platform/http/web-app.ts';
 import { JobQueue } from './platform/jobs.ts';
 import { createLogger, type Logger } from './platform/log.ts';
 import { createMailer } from './platform/mail.ts';
 import { join } from 'node:path';
 import { type Platform, systemClock } from './platform/platform.ts';
 import { createStorage } from './platform/storage/regions.ts';
-import { registerSignedUrlRoute } from './platform/storage/signed-urls.ts';
+import type { HttpServer } from './platform/http/server.ts';
 import { auditConfiguration, auditMigrated, auditStarted, auditStopping, watchJobFailures } from './modules/audit/foundation.ts';
 import { createModules, type Modules } from './modules/index.ts';
 import { pendingRestore } from './modules/privacy/backup/pgtools.ts';
@@ -142,8 +138,9 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
       signingKey: secrets.signingKey,
       clock: systemClock,
     };
-    const metrics = createMetrics(() => jobs.counts());
-    jobs.onFailure((queue) => metrics.jobsFailed.inc({ queue }));
+    // Metrics are served over HTTP; a node that does not serve keeps none.
+    const metrics = opts.http ? (await import('./platform/http/metrics.ts')).createMetrics(() => jobs.counts()) : undefined;
+    if (metrics) jobs.onFailure((queue) => metrics.jobsFailed.inc({ queue }));
     const modules = await createModules(platform);
     cleanups.push(() => modules.close());
 
@@ -166,42 +163,17 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
 
     let app: HttpServer | undefined;
     let url: string | undefined;
-    if (opts.http) {
-      app = await buildHttpServer({
-        log, metrics, rateLimitPool: db.appPool,
-        rateLimitPerMinute: config.rateLimitPerMinute,
-        bodyLimitBytes: config.bodyLimitBytes,
-        trustProxy: config.trustProxy,
-        tls: config.tlsCertFile && config.tlsKeyFile ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined,
-        version: VERSION,
-        pseudonymize,
-      });
-      registerHealthRoutes(app, { database: () => db.ping(), storage: () => platform.storage.ping(), queue: () => jobs.ping() });
-      registerSignedUrlRoute(app, platform.storage, secrets.signingKey, () => platform.clock.now());
-      await modules.registerRoutes(app);
-      registerWebApp(app, { log, distDir: opts.webDistDir });
-      await opts.beforeListen?.(app);
+    if (metrics) { // exactly when this node serves HTTP
+      const { serveHttp } = await import('./serve.ts');
+      ({ app, url } = await serveHttp({ platform, modules, metrics, version: VERSION, webDistDir: opts.webDistDir, beforeListen: opts.beforeListen }));
       // Close HTTP first on shutdown: in-flight requests finish before the pools go.
       cleanups.push(() => app!.close());
-      url = await listen(app, config);
     }
     // Every module is loaded now: write the compile cache (bin/haven.js) so the next start finds it even if this one is killed.
     flushCompileCache();
     return { config, platform, modules, app, url, embedded, close };
   } catch (err) {
     await close();
-    throw err;
-  }
-}
-
-async function listen(app: HttpServer, config: Config): Promise<string> {
-  try {
-    return await app.listen({ host: config.host, port: config.port });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new StartupError(`port ${config.port} on ${config.host} is already in use; stop the other server or set HAVEN_PORT`);
-    if (code === 'EACCES') throw new StartupError(`not allowed to listen on ${config.host}:${config.port}; choose a port above 1024 with HAVEN_PORT`);
-    if (code === 'EADDRNOTAVAIL') throw new StartupError(`address ${config.host} is not available on this machine; check HAVEN_HOST`);
     throw err;
   }
 }

@@ -6,8 +6,6 @@ import { sweepRateLimits } from '../platform/http/rate-limit-store.ts';
 import { defineJob } from '../platform/jobs.ts';
 import type { Platform } from '../platform/platform.ts';
 import { registerAuditJobs } from './audit/jobs.ts';
-import { registerAuditRoutes } from './audit/routes.ts';
-import { registerOwnAccessRoutes } from './audit/own-access-routes.ts';
 import { type AuditService, createAuditService } from './audit/service.ts';
 import { createIdentityModule, type IdentityModule } from './identity/index.ts';
 import { createLibraryModule, emitVideoEvent, type LibraryModule } from './library/index.ts';
@@ -67,15 +65,18 @@ export async function createModules(platform: Platform): Promise<Modules> {
       });
       return { tenant, adminEmail: input.adminEmail };
     },
+    /** Every module's routes, each loaded only now: a node that does not serve HTTP never imports them. */
     async registerRoutes(app) {
-      identity.registerRoutes(app);
+      await identity.registerRoutes(app);
+      const { registerAuditRoutes } = await import('./audit/routes.ts');
+      const { registerOwnAccessRoutes } = await import('./audit/own-access-routes.ts');
       registerAuditRoutes(app, audit);
       registerOwnAccessRoutes(app, audit);
       await library.registerRoutes(app);
       await media.registerRoutes(app);
       await playback.registerRoutes(app);
       await privacy.registerRoutes(app);
-      notices.registerRoutes(app);
+      await notices.registerRoutes(app);
     },
     async startWorkers(concurrency, region) {
       void concurrency; void region;

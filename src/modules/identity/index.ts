@@ -9,9 +9,7 @@ import type { AuditPort } from './audit-port.ts';
 import { createConsentService } from './consent.ts';
 import { createEmailVerification } from './email-verification.ts';
 import { createGroupService, registerGroupResource } from './groups/service.ts';
-import { registerGroupRoutes } from './groups/routes.ts';
 import { renderEmail } from './emails.ts';
-import { installRequestContext } from './http-context.ts';
 import { createInvitationAcceptance } from './invitation-accept.ts';
 import { createInvitationService } from './invitations.ts';
 import { createLogin } from './login.ts';
@@ -19,16 +17,6 @@ import { createOperatorService } from './operator.ts';
 import { createPeopleService } from './people.ts';
 import { loadCommonPasswords } from './passwords.ts';
 import { createPasskeyService, relyingPartyFor } from './passkeys.ts';
-import { registerAccountRoutes } from './routes/account.ts';
-import { createSessionReplies, registerAuthRoutes } from './routes/auth.ts';
-import { registerConsentRoutes } from './routes/consent.ts';
-import { registerEmailVerificationRoutes } from './routes/email-verification.ts';
-import { registerInvitationRoutes } from './routes/invitations.ts';
-import { registerPasskeyRoutes } from './routes/passkeys.ts';
-import { registerPeopleRoutes } from './routes/people.ts';
-import { registerSsoRoutes } from './routes/sso.ts';
-import { registerTenantRoutes } from './routes/tenant.ts';
-import { registerTwoFactorRoutes } from './routes/two-factor.ts';
 import { createSessionService } from './sessions.ts';
 import { createSsoService } from './sso/index.ts';
 import { createTenantAdminService } from './tenant-admin.ts';
@@ -89,20 +77,10 @@ export function createIdentityModule(platform: Platform, audit: AuditPort) {
       await loadCommonPasswords();
     },
 
-    registerRoutes(app: HttpServer) {
-      installRequestContext(app, platform, sessions, audit);
-      // Secure even on plain HTTP: browsers accept it from loopback, and production refuses plain HTTP.
-      registerAuthRoutes(app, { platform, login, account, sessions, audit, secureCookies: true });
-      registerAccountRoutes(app, account);
-      registerTwoFactorRoutes(app, totp);
-      registerPasskeyRoutes(app, passkeys, createSessionReplies(platform, sessions, true));
-      registerPeopleRoutes(app, people);
-      registerGroupRoutes(app, groups);
-      registerTenantRoutes(app, tenantAdmin);
-      registerConsentRoutes(app, consent, inScope);
-      registerInvitationRoutes(app, invitations, invitationAcceptance, createSessionReplies(platform, sessions, true));
-      registerEmailVerificationRoutes(app, emailVerification);
-      registerSsoRoutes(app, sso, createSessionReplies(platform, sessions, true), config.publicUrl);
+    /** Loaded only by a node that serves HTTP (src/serve.ts). */
+    async registerRoutes(app: HttpServer): Promise<void> {
+      const { registerIdentityRoutes } = await import('./http.ts');
+      registerIdentityRoutes(app, { platform, audit, sessions, login, account, totp, passkeys, people, groups, tenantAdmin, consent, inScope, invitations, invitationAcceptance, emailVerification, sso });
     },
   };
 }

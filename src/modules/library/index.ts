@@ -14,11 +14,6 @@ import { createCursorCodec } from './cursor.ts';
 import { createCustomFieldService } from './custom-fields.ts';
 import { publishDue, publishScheduledJob } from './publishing.ts';
 import { ensureLeakproofSearchOperators } from './search-operators.ts';
-import { registerAttachmentRoutes } from './routes/attachments.ts';
-import { registerCollectionRoutes } from './routes/collections.ts';
-import { registerCustomFieldRoutes } from './routes/custom-fields.ts';
-import { registerVideoRoutes } from './routes/videos.ts';
-import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { createVersionService, type NewVersion, recordNewVersion } from './versions.ts';
 import { createVideoService } from './videos.ts';
 import { createVideoViews } from './view.ts';
@@ -68,12 +63,10 @@ export function createLibraryModule(platform: Platform, audit: AuditService, opt
     /** Publishes scheduled videos that are due (the minutely job; tests call it with a clock). */
     publishDue: (now?: Date) => publishDue(platform, audit, now),
 
+    /** Loaded only by a node that serves HTTP (src/serve.ts). */
     async registerRoutes(app: HttpServer): Promise<void> {
-      registerVideoRoutes(app, { videos, versions, views });
-      registerCustomFieldRoutes(app, customFields);
-      registerCollectionRoutes(app, collections);
-      await registerAttachmentRoutes(app, attachments);
-      registerWebhookRoutes(app, webhooks);
+      const { registerLibraryRoutes } = await import('./http.ts');
+      await registerLibraryRoutes(app, { videos, versions, views, customFields, collections, attachments, webhooks });
     },
 
     async startWorkers(concurrency = 2): Promise<void> {

@@ -10,13 +10,8 @@ import { retireGeneration } from './generations.ts';
 import { expireUploadsJob, ingestJob, retireGenerationJob, sweepStagingJob, transcodeJob } from './jobs.ts';
 import { type PipelineDeps, pipelineHandler, type VideoEventEmitter } from './pipeline.ts';
 import { transcodeGroup } from './renditions.ts';
-import { registerMediaRoutes } from './routes.ts';
-import { registerPosterRoute } from './poster-route.ts';
-import { registerQuotaRoutes } from './quota-routes.ts';
 import { createStaging } from './staging.ts';
 import { sweepStaging } from './sweeper.ts';
-import { createTusServers } from './tus.ts';
-import { registerUploadRoutes } from './upload-routes.ts';
 import { createUploadRecords } from './uploads.ts';
 import { mediaViewExtension } from './view.ts';
 
@@ -25,7 +20,6 @@ export function createMediaModule(platform: Platform, deps: { audit: AuditServic
   const staging = createStaging(platform.config.dataDir);
   const pipeline: PipelineDeps = { platform, audit: deps.audit, staging, videoEvents: deps.videoEvents };
   const records = createUploadRecords(pipeline);
-  const tus = createTusServers(platform, staging, records);
   const events = new EventStreams(db);
 
   return {
@@ -35,13 +29,10 @@ export function createMediaModule(platform: Platform, deps: { audit: AuditServic
     staging,
     sweep: (region: string, now?: Date) => sweepStaging(pipeline, region, now),
 
+    /** Loaded only by a node that serves HTTP (src/serve.ts). */
     async registerRoutes(app: HttpServer): Promise<void> {
-      // Event streams never go idle on their own; end them so shutdown does not wait.
-      app.addHook('preClose', async () => events.closeAll());
-      registerMediaRoutes(app, events);
-      registerPosterRoute(app, { platform, audit: deps.audit });
-      registerQuotaRoutes(app, { db, config: platform.config, audit: deps.audit });
-      await registerUploadRoutes(app, { db, tus, records, tenants: deps.tenants, staging });
+      const { registerMediaHttp } = await import('./http.ts');
+      await registerMediaHttp(app, { platform, audit: deps.audit, tenants: deps.tenants, events, records, staging });
     },
 
     /** The pipeline's workers, for one region or all; `concurrency` jobs of each kind at once. */

@@ -2,14 +2,15 @@
 import type { HttpServer } from '../../platform/http/server.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { AuditService } from '../audit/service.ts';
-import { registerNoticeRoutes } from './routes.ts';
 import { createNoticeService } from './service.ts';
 
 export function createNoticesModule(platform: Platform, deps: { audit: AuditService }) {
   const service = createNoticeService(platform, deps.audit);
   return {
     service,
-    registerRoutes(app: HttpServer): void {
+    /** Loaded only by a node that serves HTTP (src/serve.ts). */
+    async registerRoutes(app: HttpServer): Promise<void> {
+      const { registerNoticeRoutes } = await import('./routes.ts');
       registerNoticeRoutes(app, service);
     },
   };

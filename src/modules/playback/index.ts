@@ -8,7 +8,6 @@ import type { AuditService } from '../audit/service.ts';
 import type { IdentityModule } from '../identity/index.ts';
 import type { LibraryModule } from '../library/index.ts';
 import { createAccessPart } from './access/index.ts';
-import { registerPublicListingRoutes } from './access/public-listing.ts';
 import { createPlaybackDelivery } from './delivery/index.ts';
 import { createAnalytics } from './analytics/index.ts';
 import { createPlayer } from './player/index.ts';
@@ -46,10 +45,11 @@ export function createPlaybackModule(platform: Platform, deps: PlaybackDeps) {
     async registerRoutes(app: HttpServer): Promise<void> {
       void app;
       // --- routes: access ---
-      accessPart.registerRoutes(app);
+      await accessPart.registerRoutes(app);
+      const { registerPublicListingRoutes } = await import('./access/public-listing.ts');
       registerPublicListingRoutes(app, platform);
       // --- routes: delivery ---
-      delivery.registerRoutes(app);
+      await delivery.registerRoutes(app);
       // --- routes: player ---
       await player.registerRoutes(app);
       // --- routes: analytics ---

@@ -21,9 +21,6 @@ import { createOffboardingPart } from './offboarding/index.ts';
 import { createTrashPart } from './trash/index.ts';
 import { createRecordsService, registerRecordsRoutes } from './records/index.ts';
 import { createBackupService } from './backup/service.ts';
-import { registerDataMapRoutes } from './records/routes-datamap.ts';
-import { registerResidencyRoutes } from './residency/routes.ts';
-import { registerBackupRoutes } from './backup/routes.ts';
 
 export interface PrivacyDeps {
   audit: AuditService;
@@ -73,19 +70,23 @@ export function createPrivacyModule(platform: Platform, deps: PrivacyDeps) {
     subject: { locate: (query: SubjectQuery) => locateSubject(platform.db, query), locateIn: locateSubjectIn, rows: subjectRows },
     async registerRoutes(app: HttpServer): Promise<void> {
       void app;
+      // Route files load only on a node that serves HTTP.
+      const { registerDataMapRoutes } = await import('./records/routes-datamap.ts');
+      const { registerBackupRoutes } = await import('./backup/routes.ts');
+      const { registerResidencyRoutes } = await import('./residency/routes.ts');
       // --- routes: records ---
       registerRecordsRoutes(app, records);
       registerDataMapRoutes(app);
       // --- routes: dsar ---
-      dsar.registerRoutes(app);
+      await dsar.registerRoutes(app);
       // --- routes: erasure ---
       // --- routes: trash ---
-      trash.registerRoutes(app);
+      await trash.registerRoutes(app);
       // --- routes: backup ---
       registerBackupRoutes(app, backup, platform.config);
       // --- routes: residency & offboarding ---
       registerResidencyRoutes(app, residency);
-      offboarding.registerRoutes(app);
+      await offboarding.registerRoutes(app);
     },
     async startWorkers(): Promise<void> {
       // --- workers: dsar ---

@@ -13,7 +13,6 @@ import { createPlaybackAccess as createDecisions } from './decide.ts';
 import { createGrantCache } from './grant-cache.ts';
 import { createAccessManagement } from './management.ts';
 import type { GroupDirectory } from './groups-port.ts';
-import { registerAccessRoutes } from './routes.ts';
 
 export { evaluatePolicy, type Policy, type PolicyFacts, policySchema } from './policy.ts';
 
@@ -50,7 +49,8 @@ export function createAccessPart(deps: PlaybackAccessDeps) {
     management,
     audienceSso,
     grants,
-    registerRoutes(app: HttpServer): void {
+    async registerRoutes(app: HttpServer): Promise<void> {
+      const { registerAccessRoutes } = await import('./routes.ts');
       app.addHook('onClose', async () => {
         await listener.stop();
       });

@@ -9,7 +9,6 @@ import { createIngest } from './ingest.ts';
 import { createWindowLimiter } from './limiter.ts';
 import { createReports } from './reports.ts';
 import { analyticsNightlyJob, createNightly } from './rollup.ts';
-import { registerAnalyticsRoutes } from './routes.ts';
 import { createVisitorHasher } from './salts.ts';
 import { createSettingsService } from './settings.ts';
 import { createCountryLookup, createDeviceParser } from './viewer.ts';
@@ -45,6 +44,7 @@ export function createAnalytics(platform: Platform, deps: AnalyticsDeps) {
     settings, ingest, nightly, reports,
 
     async registerRoutes(app: HttpServer): Promise<void> {
+      const { registerAnalyticsRoutes } = await import('./routes.ts');
       await registerAnalyticsRoutes(app, {
         ingest, settings, reports, tokens: deps.tokens, limiter,
         limits: {

@@ -8,8 +8,6 @@ import type { AuditService } from '../../audit/service.ts';
 import type { PlaybackAccess } from '../contracts.ts';
 import { createTtlCache, createVideoKeyCache } from './key-cache.ts';
 import { createMediaReader } from './media-file.ts';
-import { registerPlaybackRoute } from './playback-route.ts';
-import { registerPlayRoutes } from './serve.ts';
 import { createPlaybackTokens, type PlaybackTokens } from './tokens.ts';
 
 export { createPlaybackTokens, type PlaybackTokens } from './tokens.ts';
@@ -28,7 +26,7 @@ export interface DeliveryDeps {
 
 export interface PlaybackDelivery {
   tokens: PlaybackTokens;
-  registerRoutes(app: HttpServer): void;
+  registerRoutes(app: HttpServer): Promise<void>;
 }
 
 /** Unwrapped keys live this long in memory; a revoked grant is still refused at once (the grant is rechecked, not cached). */
@@ -46,7 +44,9 @@ export function createPlaybackDelivery(platform: Platform, deps: DeliveryDeps): 
   const media = createMediaReader();
   return {
     tokens,
-    registerRoutes(app) {
+    async registerRoutes(app) {
+      const { registerPlaybackRoute } = await import('./playback-route.ts');
+      const { registerPlayRoutes } = await import('./serve.ts');
       registerPlaybackRoute(app, { platform, audit: deps.audit, access: deps.access, tokens, captionTracks, beaconUrl: deps.beaconUrl ?? '/api/v1/playback/beacons' });
       registerPlayRoutes(app, { platform, audit: deps.audit, access: deps.access, tokens, keys, texts, media });
     },

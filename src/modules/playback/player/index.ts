@@ -6,7 +6,6 @@ import type { AuditService } from '../../audit/service.ts';
 import type { PlaybackAccess, PlaybackTokenVerifier } from '../contracts.ts';
 import { loadPlayerAssets } from './assets.ts';
 import { createCaptionService } from './captions.ts';
-import { registerPlayerRoutes } from './routes.ts';
 
 export type { CaptionService, PlayerCaptionTrack } from './captions.ts';
 
@@ -24,7 +23,10 @@ export function createPlayer(platform: Platform, deps: PlayerDeps) {
     assets,
     /** For the delivery part's GET /playback: the tracks, with URLs under the viewer's token. */
     captionTracks: captions.captionTracks,
-    registerRoutes: (app: HttpServer) => registerPlayerRoutes(app, { assets, captions, tokens: deps.tokens, access: deps.access, clock: platform.clock }),
+    async registerRoutes(app: HttpServer): Promise<void> {
+      const { registerPlayerRoutes } = await import('./routes.ts');
+      await registerPlayerRoutes(app, { assets, captions, tokens: deps.tokens, access: deps.access, clock: platform.clock });
+    },
   };
 }
 

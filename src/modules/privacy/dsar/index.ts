@@ -1,7 +1,6 @@
 // Data-subject requests and the export archive (issue 7, items 2 and 3).
 import type { JobQueue } from '../../../platform/jobs.ts';
 import type { HttpServer } from '../../../platform/http/server.ts';
-import { registerDsarRoutes } from './routes.ts';
 import { createDsarService, type DsarDeps, type DsarService, processJob, remindJob, sweepJob } from './service.ts';
 
 export { createDsarService, dueDate, type DsarService, type PrivacyRequest, type RequestType } from './service.ts';
@@ -12,7 +11,10 @@ export function createDsar(deps: DsarDeps) {
   const jobs: JobQueue = deps.platform.jobs;
   return {
     service,
-    registerRoutes: (app: HttpServer) => registerDsarRoutes(app, service),
+    async registerRoutes(app: HttpServer): Promise<void> {
+      const { registerDsarRoutes } = await import('./routes.ts');
+      registerDsarRoutes(app, service);
+    },
     async startWorkers(): Promise<void> {
       await jobs.work(processJob, async (data) => service.process(data.requestId), { concurrency: 1 });
       await jobs.work(remindJob, async () => service.remindDue());

@@ -5,7 +5,6 @@ import type { HttpServer } from '../../../platform/http/server.ts';
 import { defineJob } from '../../../platform/jobs.ts';
 import type { Platform } from '../../../platform/platform.ts';
 import type { AuditService } from '../../audit/service.ts';
-import { registerOffboardingRoutes } from './routes.ts';
 import { createOffboardingService } from './service.ts';
 
 export { verifyCertificate, canonicalJson, type DeletionCertificate, type SignedCertificate } from './certificate.ts';
@@ -17,7 +16,10 @@ export function createOffboardingPart(platform: Platform, audit: AuditService) {
   const service = createOffboardingService({ platform, audit });
   return {
     service,
-    registerRoutes: (app: HttpServer) => registerOffboardingRoutes(app, service),
+    async registerRoutes(app: HttpServer): Promise<void> {
+      const { registerOffboardingRoutes } = await import('./routes.ts');
+      registerOffboardingRoutes(app, service);
+    },
     async startWorkers(): Promise<void> {
       await platform.jobs.work(offboardingDestroyJob, async () => { await service.destroyDue(); }, { concurrency: 1 });
     },

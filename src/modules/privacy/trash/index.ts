@@ -10,7 +10,6 @@ import type { Platform } from '../../../platform/platform.ts';
 import type { AuditService } from '../../audit/service.ts';
 import type { RequestContext } from '../../identity/actor.ts';
 import { purgeDue, purgeTenant as purgeTenantNow, type PurgeDeps } from './purge.ts';
-import { registerTrashRoutes } from './routes.ts';
 import { createTrashService } from './service.ts';
 
 export { seeTrash, hideTrash, trashTypes, type TrashType } from './mark.ts';
@@ -29,7 +28,8 @@ export function createTrashPart(platform: Platform, audit: AuditService) {
     purgeDue: (now?: Date) => purgeDue(deps, now),
     purgeTenant: (tenantId: string, ctx: RequestContext) => purgeTenant(deps, tenantId, ctx),
 
-    registerRoutes(app: HttpServer): void {
+    async registerRoutes(app: HttpServer): Promise<void> {
+      const { registerTrashRoutes } = await import('./routes.ts');
       // A tenant in the trash answers nothing to its members (sessions and API tokens alike) until it is
       // restored. The state comes with the credential (identity's request context): no query here.
       app.addHook('onRequest', (req, _reply, done) => {
