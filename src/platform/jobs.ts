@@ -65,7 +65,15 @@ export interface JobQueueOptions {
   regions: string[];
   /** Seconds between supervision passes (expired and heartbeat-less jobs are failed); lower in tests. */
   superviseIntervalSeconds?: number;
+  /** Seconds between a worker's polls for jobs sent on demand (default 1). */
   pollingIntervalSeconds?: number;
+  /**
+   * Seconds between polls of a queue fed by a cron schedule (default 10).
+   * Schedules have minute granularity, and a job sent in this process wakes
+   * its worker at once, so polling them every second only costs an idle
+   * node a query per queue per second.
+   */
+  scheduledPollingIntervalSeconds?: number;
   /** Applied to error messages before they are stored on a job row (e.g. to pseudonymize emails). */
   scrubErrorText?: (text: string) => string;
 }
@@ -79,6 +87,7 @@ export class JobQueue {
   private readonly log: Logger;
   private readonly regions: string[];
   private readonly polling: number;
+  private readonly scheduledPolling: number;
   private readonly scrub: (text: string) => string;
   private readonly failureListeners: JobFailureListener[] = [];
   private readonly registered = new Map<string, Promise<void>>();
@@ -89,6 +98,7 @@ export class JobQueue {
     this.log = opts.log;
     this.regions = opts.regions;
     this.polling = opts.pollingIntervalSeconds ?? 1;
+    this.scheduledPolling = opts.scheduledPollingIntervalSeconds ?? 10;
     this.scrub = opts.scrubErrorText ?? ((text) => text);
     const supervise = opts.superviseIntervalSeconds ?? 30;
     this.boss = new PgBoss({
@@ -192,7 +202,7 @@ export class JobQueue {
     for (const region of regions) {
       const queue = this.queueName(def, region);
       const retryLimit = def.retryLimit ?? DEFAULT_RETRY_LIMIT;
-      const worker = await this.boss.work<unknown>(queue, { localConcurrency: opts.concurrency ?? 1, pollingIntervalSeconds: this.polling, perJobResults: true }, async ([job]): Promise<JobResult[]> => {
+      const worker = await this.boss.work<unknown>(queue, { localConcurrency: opts.concurrency ?? 1, pollingIntervalSeconds: def.cron ? this.scheduledPolling : this.polling, perJobResults: true }, async ([job]): Promise<JobResult[]> => {
         if (!job) return [];
         const parsed = def.schema.safeParse(job.data);
         if (!parsed.success) {
