@@ -1,4 +1,4 @@
-// Video search on a library of 100,000 videos (issue 6): p50/p95 latency of
+// Video search on a library of 100,000 videos (issue 5): p50/p95 latency of
 // typical searches and listings through the library service — the same
 // path as GET /api/v1/videos minus HTTP: the app role under row-level
 // security, keyset pages, views with collections — against plain SQL over

@@ -123,6 +123,8 @@ describe('video search', () => {
     const narrowed = (await search(org.owner, { q: 'keynote', facets: 'true' })).facets;
     assert.equal(narrowed.total, 4);
     assert.deepEqual(narrowed.status, { ready: 2, processing: 1, failed: 1 });
+    // A narrowed search counts memberships of its matches only (looked up by id, not joined: search-store.ts).
+    assert.deepEqual(narrowed.collections.map((c: any) => [c.name, c.count]), [['Launch material', 1]]);
     assert.equal((await search(org.owner, {})).facets, undefined, 'facets only when asked');
   });
 
