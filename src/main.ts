@@ -159,7 +159,8 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
 
     // Everything is ready before the port opens: /readyz must not answer 200 for a half-started node.
     if (embedded && !attached) cleanups.push(watchEmbeddedDatabase(db, embedded, config, log, secrets.masterKey));
-    await modules.onStarted();
+    // Schedules, seeded documents, warmed caches: for nodes that serve or work. A one-shot CLI command needs none of them.
+    if (longRunning) await modules.onStarted();
 
     let app: HttpServer | undefined;
     let url: string | undefined;
