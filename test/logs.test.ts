@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createPseudonymizer, scrubText } from '../src/platform/crypto/pseudonym.ts';
-import { createLogger } from '../src/platform/log.ts';
+import { lazyChildLogger } from '../src/platform/http/request-log.ts';
+import { createLogger, type Logger } from '../src/platform/log.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 
 const pseudonymKey = randomBytes(32).toString('base64');
@@ -42,6 +43,7 @@ describe('logs', () => {
   let haven: TestHaven;
   let text: string;
   let lines: Record<string, unknown>[];
+  const requestIds = new Map<string, string>();
 
   before(async () => {
     haven = await startTestHaven({
@@ -95,13 +97,18 @@ describe('logs', () => {
           profile: { contacts: [{ email: emails.nested }], security: { newPassword: secrets.nestedPassword, apiToken: secrets.apiToken } },
         }),
       }],
+      ['/healthz'],
       ['/test/notify', {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...forwarded },
         body: JSON.stringify({ email: emails.error, ip: ips.body }),
       }],
     ];
-    for (const [path, init] of requests) await (await haven.request(path, init)).arrayBuffer();
+    for (const [path, init] of requests) {
+      const res = await haven.request(path, init);
+      requestIds.set(path, res.headers.get('x-request-id')!);
+      await res.arrayBuffer();
+    }
     await haven.close(); // flushes the logger
     text = haven.logs.join('');
     lines = text.trim().split('\n').map((l) => JSON.parse(l));
@@ -163,6 +170,17 @@ describe('logs', () => {
     assert.ok(text.includes('smtp://mailer:[redacted]@mail.example.net'), 'passwords inside URLs');
   });
 
+  test('tie every line of a request to its request id, the one in its x-request-id header', () => {
+    const ofRequest = (path: string) => lines.filter((l) => l.reqId === requestIds.get(path)).map((l) => l.msg).sort();
+    assert.deepEqual(ofRequest('/test/received'), ['incoming request', 'received', 'request completed'].sort());
+    assert.deepEqual(ofRequest('/test/headers'), ['incoming request', 'request completed', 'headers seen'].sort());
+    assert.ok(ofRequest('/test/notify').includes('unhandled error'));
+    const lookup = [...requestIds.keys()].find((path) => path.startsWith('/test/lookup/'))!;
+    assert.ok(ofRequest(lookup).some((msg) => String(msg).startsWith('lookup of')), 'a line the handler wrote');
+    assert.deepEqual(ofRequest('/healthz'), [], '/healthz logs at warn and above only');
+    assert.equal(new Set(requestIds.values()).size, requestIds.size, 'ids are unique');
+  });
+
   test('keep loopback addresses readable for operators', () => {
     assert.ok(lines.some((l) => /127\.0\.0\.1/.test(String(l.msg))), 'the listening address is logged as is');
   });
@@ -182,6 +200,26 @@ describe('logger', () => {
     assert.equal(lines[2]['set-cookie'], '[redacted]');
     assert.equal(lines[2]['x-api-key'], '[redacted]');
     for (const secret of ['abc.def-ghi', 's3cr3t-pw', 'cs-123', '123456', 'k-999', 'someone@']) assert.ok(!written.join('').includes(secret), secret);
+  });
+});
+
+describe('request loggers', () => {
+  test('write with the request id, at the route\'s level, whether or not the child was made yet', () => {
+    const written: string[] = [];
+    const log = createLogger({ level: 'info', pseudonymize: createPseudonymizer(randomBytes(32)), destination: { write: (l: string) => void written.push(l) } });
+    const quiet = lazyChildLogger(log, { reqId: 'r-1' }, { level: 'warn' });
+    assert.equal(quiet.level, 'warn');
+    assert.equal((quiet as unknown as Logger).isLevelEnabled('info'), false);
+    quiet.info('not written');
+    quiet.warn({ n: 1 }, 'slow');
+    quiet.info('still not written');
+    const plain = lazyChildLogger(log, { reqId: 'r-2' }, {});
+    plain.debug('below the logger level');
+    plain.child({ step: 'x' }).info('from a child');
+    const lines = written.map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => [l.reqId, l.msg]), [['r-1', 'slow'], ['r-2', 'from a child']]);
+    assert.equal(lines[0].n, 1);
+    assert.equal(lines[1].step, 'x');
   });
 });
 

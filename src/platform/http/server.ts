@@ -18,6 +18,7 @@ import type { Logger } from '../log.ts';
 import { installErrorHandling } from './errors.ts';
 import { instrumentHttp, type Metrics } from './metrics.ts';
 import { pgRateLimitStore } from './rate-limit-store.ts';
+import { lazyChildLogger } from './request-log.ts';
 import { installSecurityHeaders } from './security.ts';
 
 export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -38,6 +39,7 @@ export interface HttpOptions {
 export async function buildHttpServer(opts: HttpOptions): Promise<HttpServer> {
   const app = Fastify({
     loggerInstance: opts.log as FastifyBaseLogger,
+    childLoggerFactory: lazyChildLogger,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: opts.bodyLimitBytes,
