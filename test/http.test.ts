@@ -82,6 +82,20 @@ describe('http foundation', () => {
     const page = await haven.request('/api/v1/docs/');
     assert.equal(page.status, 200);
     assert.match(await page.text(), /swagger/i);
+    // The page's own scripts are allowed by its CSP; the other security headers stay.
+    assert.match(page.headers.get('content-security-policy')!, /script-src 'self'/);
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(page.headers.get('x-request-id')!, /^[0-9a-f-]{36}$/);
+    const bundle = await haven.request('/api/v1/docs/static/swagger-ui-bundle.js');
+    assert.equal(bundle.status, 200);
+    assert.match(bundle.headers.get('content-type')!, /javascript/);
+    assert.ok((await bundle.arrayBuffer()).byteLength > 100_000);
+    const etag = bundle.headers.get('etag');
+    assert.ok(etag, 'static assets carry an etag');
+    assert.equal((await haven.request('/api/v1/docs/static/swagger-ui-bundle.js', { headers: { 'if-none-match': etag } })).status, 304);
+    const spec = await (await haven.request('/api/v1/docs/json')).json() as { info: { title: string } };
+    assert.equal(spec.info.title, 'Haven API');
+    assert.equal((await haven.request('/api/v1/docs/static/no-such-file.js')).status, 404);
   });
 
   test('health, readiness and metrics', async () => {
