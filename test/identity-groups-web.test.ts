@@ -17,8 +17,7 @@ describe('groups in the web app', () => {
   let viewerId: string;
 
   before(async () => {
-    // HAVEN_TEST_WEB_DIST: a bundle built elsewhere (vite build web --outDir …), for a run beside a stale web/dist.
-    haven = await startTestHaven({ haven: process.env.HAVEN_TEST_WEB_DIST ? { webDistDir: process.env.HAVEN_TEST_WEB_DIST } : {} });
+    haven = await startTestHaven();
     org = await createOrg(haven, 'Groups Web Org');
     await org.as('viewer');
     await org.as('editor');

@@ -10,11 +10,10 @@
 // saves test-artifacts/screens/journey-*.png and runs axe-core; no page
 // contacts another origin.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { strFromU8, unzipSync } from 'fflate';
@@ -76,10 +75,7 @@ describe('web journeys', () => {
     dir = mkdtempSync(join(tmpdir(), 'haven-web-journeys-'));
     const launched = launchBrowser();
     clip = makeClip(dir);
-    // A build of its own: other work in the tree may rebuild web/dist while this runs.
-    const dist = join(dir, 'dist');
-    execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', 'web', '--outDir', dist, '--emptyOutDir', '--logLevel', 'error'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
-    haven = await startTestHaven({ haven: { webDistDir: dist } });
+    haven = await startTestHaven();
     const { tenant } = await haven.modules.setup({ tenantName: 'Northwind Media', adminEmail: OWNER, adminPassword: PASSWORD });
     tenantId = tenant.id;
     browser = await launched;

@@ -3,11 +3,8 @@
 // switching, an expired session, network failure with retry, accessibility
 // and small screens; and that the checked-in API types match the server.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { generate } from 'otplib';
 import { renderWebClientSchema, webSchemaPath } from '../scripts/generate-web-client.ts';
@@ -24,14 +21,9 @@ describe('web shell in Chromium', () => {
   let browser: Browser;
   let owner: ApiClient;
 
-  let dist: string;
-
   before(async () => {
     const launched = launchBrowser();
-    // A build of its own: other work in the tree may rebuild web/dist while this runs.
-    dist = mkdtempSync(join(tmpdir(), 'haven-web-dist-'));
-    execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', 'web', '--outDir', dist, '--emptyOutDir', '--logLevel', 'error'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
-    haven = await startTestHaven({ haven: { webDistDir: dist } });
+    haven = await startTestHaven();
     await haven.modules.setup({ tenantName: 'Acme Media', adminEmail: 'owner@acme.test', adminPassword: PASSWORD });
     owner = new ApiClient(haven.url);
     await owner.signIn('owner@acme.test', PASSWORD);
@@ -41,7 +33,6 @@ describe('web shell in Chromium', () => {
   after(async () => {
     await browser?.close();
     await haven?.stop();
-    if (dist) rmSync(dist, { recursive: true, force: true });
   });
 
   async function acceptAll(api: ApiClient): Promise<void> {
