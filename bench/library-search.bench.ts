@@ -186,7 +186,7 @@ await runBenchmark(async () => {
 
     emitResult({
       name: 'Video search at 100,000 videos',
-      issue: 'library (issue 6)',
+      issue: '#5',
       metrics: [
         { label: 'videos', value: VIDEOS, unit: 'videos' },
         ...(generateSeconds === undefined ? [] : [{ label: 'generation (insert, index, analyze)', value: generateSeconds, unit: 's' }]),
