@@ -360,7 +360,10 @@ export function createDsarService(deps: DsarDeps) {
     /** Runs an approved request (the job's body). Idempotent: a finished request is left alone. */
     async process(requestId: string): Promise<void> {
       const row = await db.withPlatform((tx) => tx.selectFrom('privacy_requests').selectAll().where('id', '=', requestId).executeTakeFirst());
-      if (!row || (row.state !== 'approved' && row.state !== 'in_processing')) return;
+      // The job is sent inside the approving transaction and a worker here is woken at once: a request not
+      // (yet) approved is retried, so the job never ends before the approval it was sent for has committed.
+      if (!row || row.state === 'pending' || row.state === 'identity_unverified') throw new Error(`privacy request ${requestId} is not approved yet`);
+      if (row.state !== 'approved' && row.state !== 'in_processing') return;
       const ctx = systemContext('privacy.dsar.process', row.tenant_id ?? undefined);
       await scoped(row.tenant_id, async (tx) => {
         await tx.updateTable('privacy_requests').set({ state: 'in_processing', started_at: clock.now(), updated_at: clock.now() }).where('id', '=', requestId).execute();
