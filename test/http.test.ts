@@ -89,7 +89,11 @@ describe('http foundation', () => {
     const bundle = await haven.request('/api/v1/docs/static/swagger-ui-bundle.js');
     assert.equal(bundle.status, 200);
     assert.match(bundle.headers.get('content-type')!, /javascript/);
-    assert.ok((await bundle.arrayBuffer()).byteLength > 100_000);
+    const size = (await bundle.arrayBuffer()).byteLength;
+    assert.ok(size > 100_000);
+    const head = await haven.request('/api/v1/docs/static/swagger-ui-bundle.js', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(Number(head.headers.get('content-length')), size, 'HEAD gives the length of what GET sends');
     const etag = bundle.headers.get('etag');
     assert.ok(etag, 'static assets carry an etag');
     assert.equal((await haven.request('/api/v1/docs/static/swagger-ui-bundle.js', { headers: { 'if-none-match': etag } })).status, 304);

@@ -30,7 +30,8 @@ export function registerApiDocs(app: HttpServer, routePrefix: string): void {
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    const res = await docs.inject({ method: req.method as 'GET', url: req.url, headers });
+    // Always a GET: for a HEAD, Fastify's own HEAD route sends the GET's headers and length without the body.
+    const res = await docs.inject({ method: 'GET', url: req.url, headers });
     reply.status(res.statusCode);
     for (const [name, value] of Object.entries(res.headers)) if (!HOP_HEADERS.has(name) && value !== undefined) reply.header(name, value);
     return res.rawPayload;
