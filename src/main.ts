@@ -187,11 +187,13 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
 function watchEmbeddedDatabase(db: Database, embedded: EmbeddedPostgres, config: Config, log: Logger, masterKey: Buffer): () => Promise<void> {
   let failures = 0;
   let restarting = false;
+  // A ping that hangs (a connection to a backend the dead postmaster left behind) is a miss too, not a wait forever.
+  const ping = () => Promise.race([db.ping(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('ping timed out')), 2000).unref())]);
   let restart: Promise<unknown> | undefined;
   const timer = setInterval(async () => {
     if (restarting) return;
     try {
-      await db.ping();
+      await ping();
       failures = 0;
     } catch {
       failures += 1;
