@@ -5,7 +5,7 @@ import type { Haven } from '../main.ts';
 import { PLATFORM_TENANT_ID } from '../modules/audit/events.ts';
 import { createAuditService, type VerifyReport } from '../modules/audit/service.ts';
 import { UsageError } from './usage.ts';
-import { type CliCommand, out, withHaven } from './with-haven.ts';
+import { type CliCommand, withHaven } from './with-haven.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -38,17 +38,17 @@ export const auditCommand: CliCommand = {
     '  --json       print one JSON report per line',
   ].join('\n'),
   options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
-  async run(values, [action, ...rest]) {
+  async run(values, [action, ...rest], io) {
     if (action !== 'verify' || rest.length > 0) throw new UsageError('audit: expected "verify"');
-    return withHaven(async (haven) => {
+    return withHaven(io, async (haven) => {
       const audit = createAuditService(haven.platform);
       const reports = values.tenant ? [await audit.verify(await resolveTenant(haven, String(values.tenant)))] : await audit.verifyAll();
       const slugs = new Map((await haven.modules.tenants.list()).map((t) => [t.id, t.slug]));
       slugs.set(PLATFORM_TENANT_ID, 'platform');
       for (const report of reports) {
-        out(values.json ? JSON.stringify(report) : describeReport(report, `${slugs.get(report.tenantId) ?? 'deleted tenant'} (${report.tenantId})`));
+        io.out(values.json ? JSON.stringify(report) : describeReport(report, `${slugs.get(report.tenantId) ?? 'deleted tenant'} (${report.tenantId})`));
       }
-      if (reports.length === 0 && !values.json) out('no audit trail yet: nothing to verify');
+      if (reports.length === 0 && !values.json) io.out('no audit trail yet: nothing to verify');
       return reports.every((r) => r.ok) ? 0 : 1;
     });
   },

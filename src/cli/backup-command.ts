@@ -8,14 +8,14 @@ import { retentionOf } from '../modules/privacy/backup/tiers.ts';
 import { type Tier, tiers } from '../modules/privacy/backup/manifest.ts';
 import { createStorage } from '../platform/storage/regions.ts';
 import { UsageError } from './usage.ts';
-import { type CliCommand, config, loadHaven, out, quietLog, withHaven } from './with-haven.ts';
+import { type CliCommand, type CliIo, config, loadHaven, quietLog, withHaven } from './with-haven.ts';
 
 /**
  * list and verify read only the backup location and the master key: they work
  * on a fresh machine before anything is restored, and start no database.
  */
-function locationOnly(values: Record<string, unknown>) {
-  const cfg = config(values);
+function locationOnly(io: CliIo, values: Record<string, unknown>) {
+  const cfg = config(io, values);
   return createBackupEngine({ config: cfg, storage: createStorage(cfg), secrets: { masterKey: readMasterKey(cfg) }, retention: retentionOf(cfg) });
 }
 
@@ -52,64 +52,64 @@ export const backupCommand: CliCommand = {
     '            from the latest base backup before it and the archived WAL; ledger re-applied as above.',
   ].join('\n'),
   options: { tier: { type: 'string' }, json: { type: 'boolean' }, at: { type: 'string' }, 'into-database-url': { type: 'string' }, 'into-data-dir': { type: 'string' } },
-  async run(values, [action, ...rest]) {
+  async run(values, [action, ...rest], io) {
     const id = rest[0];
     if (action === 'create' && rest.length === 0) {
       const tier = tierOption(values.tier);
-      return withHaven(async (haven) => {
+      return withHaven(io, async (haven) => {
         const m = await haven.modules.privacy.backup.create({ tier });
-        out(`backup ${m.id}: ${m.tier}, ${mib(m.database.stored.size)} in region ${m.region}'s backup location, expires ${m.expiresAt}`);
+        io.out(`backup ${m.id}: ${m.tier}, ${mib(m.database.stored.size)} in region ${m.region}'s backup location, expires ${m.expiresAt}`);
         return 0;
       });
     }
     if (action === 'list' && rest.length === 0) {
-      const listing = await locationOnly(values).list();
-      if (values.json) { out(JSON.stringify(listing)); return 0; }
-      if (listing.backups.length === 0) out('no backups yet');
-      for (const b of listing.backups) out(`${b.id}  ${b.tier.padEnd(6)}  ${b.createdAt}  ${mib(b.size).padStart(10)}  expires ${b.expiresAt}`);
-      for (const b of listing.broken) out(`${b.id}  UNVERIFIABLE: ${b.problem}`);
-      for (const i of listing.incomplete) out(`${i}  incomplete (no manifest; pruned after a day)`);
+      const listing = await locationOnly(io, values).list();
+      if (values.json) { io.out(JSON.stringify(listing)); return 0; }
+      if (listing.backups.length === 0) io.out('no backups yet');
+      for (const b of listing.backups) io.out(`${b.id}  ${b.tier.padEnd(6)}  ${b.createdAt}  ${mib(b.size).padStart(10)}  expires ${b.expiresAt}`);
+      for (const b of listing.broken) io.out(`${b.id}  UNVERIFIABLE: ${b.problem}`);
+      for (const i of listing.incomplete) io.out(`${i}  incomplete (no manifest; pruned after a day)`);
       return listing.broken.length ? 1 : 0;
     }
     if (action === 'verify' && id && rest.length === 1) {
-      const { manifest } = await locationOnly(values).verify(id);
-      out(`backup ${id}: ok (${manifest.tier}, ${mib(manifest.database.plainSize)} dump, SHA-256 ${manifest.database.plainSha256.slice(0, 16)}…)`);
+      const { manifest } = await locationOnly(io, values).verify(id);
+      io.out(`backup ${id}: ok (${manifest.tier}, ${mib(manifest.database.plainSize)} dump, SHA-256 ${manifest.database.plainSha256.slice(0, 16)}…)`);
       return 0;
     }
     if (action === 'prune' && rest.length === 0) {
-      return withHaven(async (haven) => {
+      return withHaven(io, async (haven) => {
         const { removed } = await haven.modules.privacy.backup.prune();
-        out(removed.length ? removed.map((r) => `removed ${r.id} (${r.reason})`).join('\n') : 'nothing to prune');
+        io.out(removed.length ? removed.map((r) => `removed ${r.id} (${r.reason})`).join('\n') : 'nothing to prune');
         return 0;
       });
     }
     if (action === 'base' && rest.length === 0) {
       const tier = tierOption(values.tier) ?? 'daily';
-      return withHaven(async (haven) => {
+      return withHaven(io, async (haven) => {
         const base = await haven.modules.privacy.backup.createBase(tier);
-        out(`base backup ${base.id}: ${tier}, finished ${base.finishedAt}`);
+        io.out(`base backup ${base.id}: ${tier}, finished ${base.finishedAt}`);
         return 0;
       });
     }
     if (action === 'restore' && values.at !== undefined && rest.length === 0) {
       const at = new Date(String(values.at));
       if (Number.isNaN(at.getTime())) throw new UsageError('backup: --at must be a time such as 2026-12-01T09:30:00Z');
-      const source = config(values);
+      const source = config(io, values);
       const target = { ...source, databaseUrl: undefined, ...(values['into-data-dir'] ? { dataDir: String(values['into-data-dir']) } : {}) };
       const report = await restoreAt({
         source, storage: createStorage(source), target, at, retention: retentionOf(source),
-        loadLedger: () => locationOnly(values).loadLedger(),
+        loadLedger: () => locationOnly(io, values).loadLedger(),
         async open(cfg) {
           const { startHaven } = await loadHaven();
-          const haven = await startHaven(cfg, { workers: false, http: false, logDestination: quietLog() });
+          const haven = await startHaven(cfg, { workers: false, http: false, logDestination: quietLog(io) });
           return { audit: haven.modules.audit, databaseUrl: haven.platform.db.ownerUrl, reapplyErasureLedger: () => haven.modules.privacy.erasure.reapplyLedger(), close: () => haven.close() };
         },
       });
-      out(`recovered the embedded database of ${target.dataDir} to ${at.toISOString()} from base backup ${report.base.id}; erasure ledger: ${report.ledger.entries} entries checked, ${report.ledger.reErased} subjects erased again`);
+      io.out(`recovered the embedded database of ${target.dataDir} to ${at.toISOString()} from base backup ${report.base.id}; erasure ledger: ${report.ledger.entries} entries checked, ${report.ledger.reErased} subjects erased again`);
       return 0;
     }
     if (action === 'restore' && id && rest.length === 1) {
-      const source = config(values);
+      const source = config(io, values);
       const target = {
         ...source,
         ...(values['into-database-url'] ? { databaseUrl: String(values['into-database-url']) } : {}),
@@ -119,11 +119,11 @@ export const backupCommand: CliCommand = {
         source, storage: createStorage(source), id, target,
         async open(cfg) {
           const { startHaven } = await loadHaven();
-          const haven = await startHaven(cfg, { workers: false, http: false, logDestination: quietLog() });
+          const haven = await startHaven(cfg, { workers: false, http: false, logDestination: quietLog(io) });
           return { audit: haven.modules.audit, databaseUrl: haven.platform.db.ownerUrl, reapplyErasureLedger: () => haven.modules.privacy.erasure.reapplyLedger(), close: () => haven.close() };
         },
       });
-      out(`restored backup ${id} (${report.manifest.tier}, made ${report.manifest.createdAt}) into ${report.target === 'embedded' ? `the embedded database of ${target.dataDir}` : 'the given database'}; erasure ledger: ${report.ledger.entries} entries checked, ${report.ledger.reErased} subjects erased again`);
+      io.out(`restored backup ${id} (${report.manifest.tier}, made ${report.manifest.createdAt}) into ${report.target === 'embedded' ? `the embedded database of ${target.dataDir}` : 'the given database'}; erasure ledger: ${report.ledger.entries} entries checked, ${report.ledger.reErased} subjects erased again`);
       return 0;
     }
     throw new UsageError('backup: expected create, list, verify ID, prune or restore ID (see haven backup --help)');

@@ -15,17 +15,7 @@ import { userCommand } from './user-command.ts';
 import { residencyCommand } from './residency-command.ts';
 import { withOffboarding } from './offboard-command.ts';
 import { required, UsageError } from './usage.ts';
-import { config, loadHaven, quietLog, withHaven } from './with-haven.ts';
-
-type Values = Record<string, unknown>;
-interface Command {
-  summary: string;
-  help: string;
-  options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
-  run(values: Values, positionals: string[]): Promise<number>;
-}
-
-const out = (line: string) => process.stdout.write(line + '\n');
+import { type CliCommand, config, loadHaven, quietLog, withHaven } from './with-haven.ts';
 
 /**
  * Starts a long-running Haven and runs until SIGTERM/SIGINT. The handlers are
@@ -53,17 +43,17 @@ async function runUntilSignal(what: string, start: () => Promise<Haven>): Promis
   }
 }
 
-export const commands: Record<string, Command> = {
+export const commands: Record<string, CliCommand> = {
   serve: {
     summary: 'serve HTTP and run job workers (the default for npm start)',
     help: 'Usage: haven serve [--no-workers] [--host H] [--port P]\n\n  --no-workers   serve HTTP only; run "haven worker" elsewhere\n  --host H       address to bind (HAVEN_HOST, default 127.0.0.1)\n  --port P       port (HAVEN_PORT, default 8080)',
     options: { 'no-workers': { type: 'boolean' }, host: { type: 'string' }, port: { type: 'string' } },
-    async run(values) {
+    async run(values, _, io) {
       return runUntilSignal('server', async () => {
         const { startHaven } = await loadHaven();
-        const haven = await startHaven(config(values), { workers: !values['no-workers'], http: true });
+        const haven = await startHaven(config(io, values), { workers: !values['no-workers'], http: true });
         haven.platform.log.info({ url: haven.url, workers: !values['no-workers'] }, 'Haven is serving');
-        process.stderr.write(`Haven is serving on ${haven.url}\n`);
+        io.err(`Haven is serving on ${haven.url}\n`);
         return haven;
       });
     },
@@ -72,8 +62,8 @@ export const commands: Record<string, Command> = {
     summary: 'run job workers only',
     help: 'Usage: haven worker [--region R]\n\n  --region R     only run region-tagged jobs of region R (HAVEN_WORKER_REGION)',
     options: { region: { type: 'string' } },
-    async run(values) {
-      const cfg = config(values);
+    async run(values, _, io) {
+      const cfg = config(io, values);
       if (cfg.workerRegion && !(cfg.workerRegion in cfg.regions)) throw new UsageError(`worker: --region ${cfg.workerRegion} is not a configured region`);
       return runUntilSignal('worker', async () => {
         const { startHaven } = await loadHaven();
@@ -87,17 +77,17 @@ export const commands: Record<string, Command> = {
     summary: 'apply database migrations and exit',
     help: 'Usage: haven migrate\n\nApplies pending migrations (also done on every start). Safe to run on several nodes at once.',
     options: {},
-    async run() {
-      const cfg = config();
+    async run(_, __, io) {
+      const cfg = config(io);
       prepareDataDir(cfg.dataDir);
       const secrets = loadRootSecrets(cfg.dataDir, cfg);
-      const log = createLogger({ level: 'warn', pseudonymize: createPseudonymizer(secrets.pseudonymKey), destination: quietLog() });
+      const log = createLogger({ level: 'warn', pseudonymize: createPseudonymizer(secrets.pseudonymKey), destination: quietLog(io) });
       const { openPlatformDatabase } = await loadHaven();
       const { db, embedded } = await openPlatformDatabase(cfg, log, secrets.masterKey);
       const { rows } = await db.ownerPool.query('select count(*)::int as n from kysely_migration');
       await db.close();
       await embedded?.stop();
-      out(`database is at the latest schema (${rows[0].n} migrations applied)`);
+      io.out(`database is at the latest schema (${rows[0].n} migrations applied)`);
       return 0;
     },
   },
@@ -105,9 +95,9 @@ export const commands: Record<string, Command> = {
     summary: 'create a tenant and its first admin, non-interactively',
     help: 'Usage: haven setup --tenant NAME --admin-email E --admin-password P [--region R] [--slug S]',
     options: { tenant: { type: 'string' }, 'admin-email': { type: 'string' }, 'admin-password': { type: 'string' }, region: { type: 'string' }, slug: { type: 'string' } },
-    async run(values) {
+    async run(values, _, io) {
       required(values, 'tenant', 'admin-email', 'admin-password');
-      return withHaven(async ({ modules }) => {
+      return withHaven(io, async ({ modules }) => {
         const result = await modules.setup({
           tenantName: String(values.tenant),
           slug: values.slug as string | undefined,
@@ -115,8 +105,8 @@ export const commands: Record<string, Command> = {
           adminEmail: String(values['admin-email']),
           adminPassword: String(values['admin-password']),
         });
-        out(`created tenant ${result.tenant.slug} (${result.tenant.id}) in region ${result.tenant.region}`);
-        out(`created owner ${result.adminEmail}`);
+        io.out(`created tenant ${result.tenant.slug} (${result.tenant.id}) in region ${result.tenant.region}`);
+        io.out(`created owner ${result.adminEmail}`);
         return 0;
       });
     },
@@ -131,7 +121,3 @@ commands.user = userCommand;
 commands.tenant = withOffboarding(tenantCommand);
 commands.privacy = privacyCommand;
 commands.residency = residencyCommand;
-
-export async function runCommand(name: string, values: Values, positionals: string[]): Promise<number> {
-  return commands[name]!.run(values, positionals);
-}

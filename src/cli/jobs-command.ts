@@ -3,9 +3,7 @@
 import { scrubText } from '../platform/crypto/pseudonym.ts';
 import type { DeadJob } from '../platform/jobs.ts';
 import { required, UsageError } from './usage.ts';
-import { type Values, withHaven } from './with-haven.ts';
-
-const out = (line: string) => process.stdout.write(line + '\n');
+import { type CliCommand, withHaven } from './with-haven.ts';
 
 /** One line, whatever the error held: operators grep this output. */
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
@@ -15,7 +13,7 @@ function deadJobLine(job: DeadJob, scrub: (text: string) => string): string {
   return `${job.id}  ${job.queue}  ${job.failedAt.toISOString()}  ${job.attempts} attempt${job.attempts === 1 ? '' : 's'}  ${error}`;
 }
 
-export const jobsCommand = {
+export const jobsCommand: CliCommand = {
   summary: 'jobs status | dead [--queue Q] | redrive --queue Q',
   help: [
     'Usage: haven jobs status',
@@ -27,31 +25,31 @@ export const jobsCommand = {
     '  redrive        send the dead-lettered jobs of queue Q back to it, with fresh retries',
     '  --queue Q      a queue (e.g. platform.sweep-rate-limits) or its dead-letter queue (….dead)',
   ].join('\n'),
-  options: { queue: { type: 'string' as const } },
-  async run(values: Values, [action]: string[]): Promise<number> {
+  options: { queue: { type: 'string' } },
+  async run(values, [action], io) {
     const queue = values.queue as string | undefined;
     if (action === 'status') {
-      return withHaven(async ({ platform }) => {
+      return withHaven(io, async ({ platform }) => {
         const counts = await platform.jobs.counts();
-        if (!counts.length) out('no jobs');
+        if (!counts.length) io.out('no jobs');
         const width = Math.max(5, ...counts.map((c) => c.queue.length));
-        for (const c of counts) out(`${c.queue.padEnd(width)}  ${c.state.padEnd(9)}  ${String(c.count).padStart(6)}`);
+        for (const c of counts) io.out(`${c.queue.padEnd(width)}  ${c.state.padEnd(9)}  ${String(c.count).padStart(6)}`);
         return 0;
       });
     }
     if (action === 'dead') {
-      return withHaven(async ({ platform }) => {
+      return withHaven(io, async ({ platform }) => {
         const jobs = await platform.jobs.deadJobs({ queue });
-        if (!jobs.length) out(queue ? `no dead-lettered jobs for ${queue}` : 'no dead-lettered jobs');
-        for (const job of jobs) out(deadJobLine(job, (text) => scrubText(text, platform.pseudonymize)));
+        if (!jobs.length) io.out(queue ? `no dead-lettered jobs for ${queue}` : 'no dead-lettered jobs');
+        for (const job of jobs) io.out(deadJobLine(job, (text) => scrubText(text, platform.pseudonymize)));
         return 0;
       });
     }
     if (action === 'redrive') {
       required(values, 'queue');
-      return withHaven(async ({ platform }) => {
+      return withHaven(io, async ({ platform }) => {
         const moved = await platform.jobs.redrive(queue!);
-        out(moved ? `sent ${moved} dead-lettered job${moved === 1 ? '' : 's'} of ${queue} back to be run again` : `no dead-lettered jobs for ${queue}`);
+        io.out(moved ? `sent ${moved} dead-lettered job${moved === 1 ? '' : 's'} of ${queue} back to be run again` : `no dead-lettered jobs for ${queue}`);
         return 0;
       });
     }

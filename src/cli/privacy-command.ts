@@ -4,7 +4,7 @@
 import { dataMapRows, formatDataMap } from '../modules/privacy/records/datamap-view.ts';
 import { platformRecord, type RecordOfProcessing, tenantRecord } from '../modules/privacy/records/record.ts';
 import { UsageError } from './usage.ts';
-import { type CliCommand, out, withHaven } from './with-haven.ts';
+import { type CliCommand, withHaven } from './with-haven.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -50,15 +50,15 @@ export const privacyCommand: CliCommand = {
     '  --json       print JSON',
   ].join('\n'),
   options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
-  async run(values, [action, ...rest]) {
+  async run(values, [action, ...rest], io) {
     if (rest.length > 0 || (action !== 'datamap' && action !== 'records')) throw new UsageError('privacy: expected "datamap" or "records"');
     if (action === 'datamap') {
       if (values.tenant !== undefined) throw new UsageError('privacy datamap: --tenant does not apply (the data map is the same for every tenant)');
       const rows = dataMapRows();
-      out(values.json ? JSON.stringify(rows, null, 2) : formatDataMap(rows));
+      io.out(values.json ? JSON.stringify(rows, null, 2) : formatDataMap(rows));
       return 0;
     }
-    return withHaven(async (haven) => {
+    return withHaven(io, async (haven) => {
       let record: RecordOfProcessing;
       if (values.tenant !== undefined) {
         const given = String(values.tenant);
@@ -68,7 +68,7 @@ export const privacyCommand: CliCommand = {
       } else {
         record = await platformRecord(haven.platform);
       }
-      out(values.json ? JSON.stringify(record, null, 2) : formatRecord(record));
+      io.out(values.json ? JSON.stringify(record, null, 2) : formatRecord(record));
       return 0;
     });
   },

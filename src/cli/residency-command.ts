@@ -4,7 +4,7 @@
 // otherwise (so monitoring can alert on it).
 import { describeObject, residencyReport } from '../modules/privacy/residency/report.ts';
 import { UsageError } from './usage.ts';
-import { type CliCommand, out, withHaven } from './with-haven.ts';
+import { type CliCommand, withHaven } from './with-haven.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -22,9 +22,9 @@ export const residencyCommand: CliCommand = {
     '  --json       print the report as one JSON document',
   ].join('\n'),
   options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
-  async run(values, [action, ...rest]) {
+  async run(values, [action, ...rest], io) {
     if (action !== 'report' || rest.length > 0) throw new UsageError('residency: expected "report"');
-    return withHaven(async (haven) => {
+    return withHaven(io, async (haven) => {
       let tenantId: string | undefined;
       if (values.tenant !== undefined) {
         const given = String(values.tenant);
@@ -34,11 +34,11 @@ export const residencyCommand: CliCommand = {
       }
       const report = await residencyReport(haven.platform, { tenantId });
       if (values.json) {
-        out(JSON.stringify(report));
+        io.out(JSON.stringify(report));
       } else {
-        for (const r of report.regions) out(`region ${r.region}: ${r.driver} location in ${r.jurisdiction}, ${r.objects} objects, ${r.bytes} bytes`);
-        for (const o of report.objects) out(describeObject(o));
-        out(report.flagged === 0 ? 'every object is inside its tenant\'s jurisdiction' : `${report.flagged} object(s) FLAGGED`);
+        for (const r of report.regions) io.out(`region ${r.region}: ${r.driver} location in ${r.jurisdiction}, ${r.objects} objects, ${r.bytes} bytes`);
+        for (const o of report.objects) io.out(describeObject(o));
+        io.out(report.flagged === 0 ? 'every object is inside its tenant\'s jurisdiction' : `${report.flagged} object(s) FLAGGED`);
       }
       return report.flagged === 0 ? 0 : 1;
     });

@@ -6,7 +6,7 @@ import { tenantSettingsSchema } from '../modules/identity/settings.ts';
 import { systemContext } from '../modules/identity/actor.ts';
 import { type QuotaChange, quotaChangeSchema, tenantQuotas, updateTenantQuotas } from '../modules/media/quotas.ts';
 import { required, UsageError } from './usage.ts';
-import { type CliCommand, out, type Values, withHaven } from './with-haven.ts';
+import { type CliCommand, type CliIo, type Values, withHaven } from './with-haven.ts';
 
 /** Command-line option → tenant setting. */
 const settingOptions = {
@@ -46,36 +46,36 @@ export function parseTenantChange(values: Values): TenantChange {
   return change;
 }
 
-async function list(): Promise<number> {
-  return withHaven(async ({ modules }) => {
+async function list(io: CliIo): Promise<number> {
+  return withHaven(io, async ({ modules }) => {
     const tenants = await modules.identity.operator.listTenants();
-    if (!tenants.length) out('no tenants');
+    if (!tenants.length) io.out('no tenants');
     for (const t of tenants) {
       const domains = t.settings.allowedEmailDomains.length ? t.settings.allowedEmailDomains.join(',') : 'any';
-      out(`${t.id}  ${t.slug.padEnd(24)} ${t.region.padEnd(10)} ${t.status.padEnd(6)} security:${t.securityLevel} 2fa:${t.settings.twoFactor} domains:${domains}  ${t.name}`);
+      io.out(`${t.id}  ${t.slug.padEnd(24)} ${t.region.padEnd(10)} ${t.status.padEnd(6)} security:${t.securityLevel} 2fa:${t.settings.twoFactor} domains:${domains}  ${t.name}`);
     }
     return 0;
   });
 }
 
-async function create(values: Values): Promise<number> {
+async function create(io: CliIo, values: Values): Promise<number> {
   required(values, 'name');
-  return withHaven(async ({ modules }) => {
+  return withHaven(io, async ({ modules }) => {
     const t = await modules.tenants.create({ name: String(values.name), slug: values.slug as string | undefined, region: values.region as string | undefined });
-    out(`created tenant ${t.slug} (${t.id}) in region ${t.region}`);
+    io.out(`created tenant ${t.slug} (${t.id}) in region ${t.region}`);
     return 0;
   });
 }
 
-async function set(values: Values): Promise<number> {
+async function set(io: CliIo, values: Values): Promise<number> {
   required(values, 'tenant');
   const change = parseTenantChange(values);
-  return withHaven(async ({ modules }) => {
+  return withHaven(io, async ({ modules }) => {
     const tenant = await modules.tenants.bySlug(String(values.tenant));
     if (!tenant) throw new AppError('tenant_not_found', 404, `No tenant has the slug "${values.tenant}" (see haven tenant list).`);
     const after = await modules.identity.operator.updateTenant(tenant.id, change);
     const s = after.settings;
-    out(`updated ${tenant.slug}: name "${after.name}", security ${after.securityLevel}, 2fa ${s.twoFactor}, domains ${s.allowedEmailDomains.join(',') || 'any'}, sessions idle ${s.sessionIdleMinutes} min / at most ${s.sessionAbsoluteHours} h`);
+    io.out(`updated ${tenant.slug}: name "${after.name}", security ${after.securityLevel}, 2fa ${s.twoFactor}, domains ${s.allowedEmailDomains.join(',') || 'any'}, sessions idle ${s.sessionIdleMinutes} min / at most ${s.sessionAbsoluteHours} h`);
     return 0;
   });
 }
@@ -102,22 +102,22 @@ export function parseQuotaChange(values: Values): QuotaChange {
   return parsed.data;
 }
 
-async function quotas(values: Values): Promise<number> {
+async function quotas(io: CliIo, values: Values): Promise<number> {
   required(values, 'tenant');
   const change = parseQuotaChange(values);
-  return withHaven(async ({ platform, modules }) => {
+  return withHaven(io, async ({ platform, modules }) => {
     const tenant = await modules.tenants.bySlug(String(values.tenant));
     if (!tenant) throw new AppError('tenant_not_found', 404, `No tenant has the slug "${values.tenant}" (see haven tenant list).`);
     const q = await platform.db.withTenant(tenant.id, (tx) => Object.keys(change).length
       ? updateTenantQuotas(tx, modules.audit, systemContext('operator', tenant.id), tenant.id, change, platform.config)
       : tenantQuotas(tx, tenant.id, platform.config));
-    out(`${Object.keys(change).length ? 'updated' : 'limits of'} ${tenant.slug}:`);
+    io.out(`${Object.keys(change).length ? 'updated' : 'limits of'} ${tenant.slug}:`);
     for (const [option, key] of Object.entries(quotaOptions)) {
       const l = q[key];
-      out(`  ${option.padEnd(21)} ${String(l.value).padStart(16)}  ${l.source === 'tenant' ? 'set for this tenant' : 'platform default'}`);
+      io.out(`  ${option.padEnd(21)} ${String(l.value).padStart(16)}  ${l.source === 'tenant' ? 'set for this tenant' : 'platform default'}`);
     }
-    out(`  ${'stored-bytes'.padEnd(21)} ${String(q.usage.storedBytes).padStart(16)}`);
-    out(`  ${'uploading-bytes'.padEnd(21)} ${String(q.usage.uploadingBytes).padStart(16)}`);
+    io.out(`  ${'stored-bytes'.padEnd(21)} ${String(q.usage.storedBytes).padStart(16)}`);
+    io.out(`  ${'uploading-bytes'.padEnd(21)} ${String(q.usage.uploadingBytes).padStart(16)}`);
     return 0;
   });
 }
@@ -148,11 +148,11 @@ export const tenantCommand: CliCommand = {
     'session-idle-minutes': { type: 'string' }, 'session-absolute-hours': { type: 'string' },
     'storage-bytes': { type: 'string' }, 'max-file-bytes': { type: 'string' }, 'max-duration-seconds': { type: 'string' },
   },
-  async run(values, [action]) {
-    if (action === 'list') return list();
-    if (action === 'create') return create(values);
-    if (action === 'set') return set(values);
-    if (action === 'quotas') return quotas(values);
+  async run(values, [action], io) {
+    if (action === 'list') return list(io);
+    if (action === 'create') return create(io, values);
+    if (action === 'set') return set(io, values);
+    if (action === 'quotas') return quotas(io, values);
     throw new UsageError('tenant: expected "list", "create", "set" or "quotas"');
   },
 };

@@ -6,7 +6,7 @@ import type { PlatformRole, TenantRole } from '../modules/identity/actor.ts';
 import { platformRoles } from '../modules/identity/operator.ts';
 import { languages, roles } from '../modules/identity/users.ts';
 import { required, UsageError } from './usage.ts';
-import { type CliCommand, out, type Values, withHaven } from './with-haven.ts';
+import { type CliCommand, type CliIo, type Values, withHaven } from './with-haven.ts';
 
 function oneOf<T extends string>(values: Values, name: string, allowed: readonly T[]): T {
   const value = String(values[name]);
@@ -20,46 +20,46 @@ async function tenantBySlug(haven: Haven, slug: string) {
   return tenant;
 }
 
-async function list(values: Values): Promise<number> {
-  return withHaven(async (haven) => {
+async function list(io: CliIo, values: Values): Promise<number> {
+  return withHaven(io, async (haven) => {
     const { operator } = haven.modules.identity;
     if (values.tenant) {
       const tenant = await tenantBySlug(haven, String(values.tenant));
       const members = await operator.listMembers(tenant.id);
-      if (!members.length) out(`no members in ${tenant.slug}`);
-      for (const m of members) out(`${m.id}  ${m.email.padEnd(32)} ${m.role.padEnd(7)} ${m.account_status === 'active' ? m.status : 'account-disabled'}  2fa:${m.totp_enabled_at ? 'on' : 'off'}`);
+      if (!members.length) io.out(`no members in ${tenant.slug}`);
+      for (const m of members) io.out(`${m.id}  ${m.email.padEnd(32)} ${m.role.padEnd(7)} ${m.account_status === 'active' ? m.status : 'account-disabled'}  2fa:${m.totp_enabled_at ? 'on' : 'off'}`);
       return 0;
     }
     const accounts = await operator.listAccounts();
-    if (!accounts.length) out('no accounts');
+    if (!accounts.length) io.out('no accounts');
     for (const a of accounts) {
       const roles = a.platform_roles.length ? a.platform_roles.join(',') : '-';
-      out(`${a.id}  ${a.email.padEnd(32)} ${a.status.padEnd(8)} 2fa:${a.totp_enabled_at ? 'on ' : 'off'}  platform:${roles}  tenants:${a.tenants}`);
+      io.out(`${a.id}  ${a.email.padEnd(32)} ${a.status.padEnd(8)} 2fa:${a.totp_enabled_at ? 'on ' : 'off'}  platform:${roles}  tenants:${a.tenants}`);
     }
     return 0;
   });
 }
 
-async function create(values: Values): Promise<number> {
+async function create(io: CliIo, values: Values): Promise<number> {
   required(values, 'tenant', 'email', 'role');
   const role = oneOf<TenantRole>(values, 'role', roles);
   const language = values.language === undefined ? undefined : oneOf(values, 'language', languages);
   if (values.password !== undefined && language) throw new UsageError('user: --language applies to invitations; leave it out with --password');
   const email = String(values.email);
-  return withHaven(async (haven) => {
+  return withHaven(io, async (haven) => {
     const tenant = await tenantBySlug(haven, String(values.tenant));
     if (values.password !== undefined) {
       const id = await haven.modules.identity.operator.createMember(tenant.id, { email, password: String(values.password), role, username: values.username as string | undefined });
-      out(`created ${email} (${id}) as ${role} in ${tenant.slug}`);
+      io.out(`created ${email} (${id}) as ${role} in ${tenant.slug}`);
       return 0;
     }
     const { invitation, delivery } = await haven.modules.identity.invitations.createByOperator(tenant.id, { email, role, language });
     // A CLI process ends after this: unlike an HTTP answer, it waits for the mail.
     if (!(await delivery)) {
-      process.stderr.write(`haven: invitation ${invitation.id} was created but its mail could not be sent; check HAVEN_SMTP_URL, then resend it\n`);
+      io.err(`haven: invitation ${invitation.id} was created but its mail could not be sent; check HAVEN_SMTP_URL, then resend it\n`);
       return 1;
     }
-    out(`invited ${email} as ${role} to ${tenant.slug}; the invitation is valid until ${invitation.expiresAt.toISOString()}`);
+    io.out(`invited ${email} as ${role} to ${tenant.slug}; the invitation is valid until ${invitation.expiresAt.toISOString()}`);
     return 0;
   });
 }
@@ -103,16 +103,16 @@ export const userCommand: CliCommand = {
     '  --language L           language of the invitation mail: en, sv, fi or de (default en)',
   ].join('\n'),
   options: { tenant: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' }, username: { type: 'string' }, language: { type: 'string' } },
-  async run(values, [action]) {
-    if (action === 'list') return list(values);
-    if (action === 'create') return create(values);
+  async run(values, [action], io) {
+    if (action === 'list') return list(io, values);
+    if (action === 'create') return create(io, values);
     const change = action ? accountActions[action] : undefined;
     if (!change || !Object.hasOwn(accountActions, action!)) throw new UsageError(`user: expected one of list, create, ${Object.keys(accountActions).join(', ')}`);
     required(values, 'email', ...(action!.includes('platform-role') ? ['role'] : []));
     // Validated before starting Haven, so a typo costs no database start.
     if (action!.includes('platform-role')) oneOf(values, 'role', platformRoles);
-    return withHaven(async (haven) => {
-      out(await change(haven, values));
+    return withHaven(io, async (haven) => {
+      io.out(await change(haven, values));
       return 0;
     });
   },
