@@ -3,7 +3,6 @@
 // verification reports the first broken entry. Each case gets a fresh chain of
 // 50 entries with signed checkpoints at positions 20, 40 and 50.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
@@ -14,7 +13,7 @@ import { verifyChain } from '../src/modules/audit/verify.ts';
 import type { RequestContext } from '../src/modules/identity/actor.ts';
 import { asAttacker } from './helpers/audit.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
-import { root } from './helpers/process.ts';
+import { runHavenCommand } from './helpers/cli.ts';
 
 interface Link { id: number; seq: number; hash: Buffer }
 
@@ -217,33 +216,26 @@ describe('audit tamper evidence', () => {
   });
 
   describe('haven audit verify', () => {
-    const verifyCli = (args: Record<string, string>) => {
-      const script = `import { auditCommand } from ${JSON.stringify(`${root}src/cli/audit-command.ts`)};
-        process.exitCode = await auditCommand.run(${JSON.stringify(args)}, ['verify']);`;
-      return spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 120_000,
-        env: { PATH: process.env.PATH, HAVEN_CONFIG: '', HAVEN_ENV: 'test', HAVEN_LOG_LEVEL: 'warn', HAVEN_DATA_DIR: haven.dataDir, DATABASE_URL: haven.database.url },
-      });
-    };
+    const verifyCli = (...args: string[]) => runHavenCommand(['audit', 'verify', ...args], {
+      HAVEN_ENV: 'test', HAVEN_LOG_LEVEL: 'warn', HAVEN_DATA_DIR: haven.dataDir, DATABASE_URL: haven.database.url,
+    });
 
     test('exit 0 and a summary for an intact chain, 1 and the first broken entry otherwise', async () => {
       const tenant = await haven.modules.tenants.create({ name: 'Verify CLI' });
       await record(tenant.id, 1, 5);
-      const ok = verifyCli({ tenant: tenant.slug });
+      const ok = await verifyCli('--tenant', tenant.slug);
       assert.equal(ok.status, 0, ok.stderr);
       assert.match(ok.stdout, new RegExp(`^verify-cli \\(${tenant.id}\\): ok, 7 entries`));
 
       await asAttacker(haven.platform, (c) => c.query(`update audit_events set outcome = 'denied' where tenant_id = $1 and chain_seq = 4`, [tenant.id]));
-      const broken = verifyCli({ tenant: tenant.id });
+      const broken = await verifyCli('--tenant', tenant.id);
       assert.equal(broken.status, 1, broken.stderr);
       assert.match(broken.stdout, /BROKEN at entry #4 \(id \d+\): hash_mismatch/);
 
-      const json = verifyCli({ tenant: tenant.slug, json: 'true' });
+      const json = await verifyCli('--tenant', tenant.slug, '--json');
       assert.equal(JSON.parse(json.stdout.trim()).firstBroken.chainSeq, 4);
 
-      const all = verifyCli({});
+      const all = await verifyCli();
       assert.equal(all.status, 1, 'some chain in this database is broken');
       const lines = all.stdout.trim().split('\n');
       const { rows } = await haven.platform.db.ownerPool.query<{ n: number }>('select count(*)::int as n from audit_chain_heads');
@@ -251,9 +243,9 @@ describe('audit tamper evidence', () => {
       assert.ok(lines.some((l) => l.startsWith(`verify-cli (${tenant.id}): BROKEN at entry #4`)));
     });
 
-    test('an unknown tenant is a usage error', () => {
-      const r = verifyCli({ tenant: 'no-such-tenant' });
-      assert.notEqual(r.status, 0);
+    test('an unknown tenant is a usage error', async () => {
+      const r = await verifyCli('--tenant', 'no-such-tenant');
+      assert.equal(r.status, 2);
       assert.match(r.stderr, /no tenant with slug or id "no-such-tenant"/);
     });
   });

@@ -1,5 +1,7 @@
 // The haven command as an operator meets it: help everywhere, exit code 2 and
-// one clear line for bad arguments or configuration.
+// one clear line for bad arguments or configuration. The binary runs in a
+// child process at least once per kind of case; the rest of each table runs
+// the same commands in this process (test/helpers/cli.ts).
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -7,18 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createTestDatabase } from './helpers/db.ts';
+import { runHavenCommand } from './helpers/cli.ts';
 import { runHaven } from './helpers/process.ts';
 
 const oneLine = (s: string) => s.trim().split('\n').length === 1;
 const tmp = () => mkdtempSync(join(tmpdir(), 'haven-cli-'));
 
 describe('haven CLI', () => {
-  test('--help lists every command, and every command has --help', () => {
+  test('--help lists every command, and every command has --help', async () => {
     const r = runHaven(['--help']);
     assert.equal(r.status, 0);
-    for (const c of ['serve', 'worker', 'migrate', 'setup', 'tenant', 'jobs', 'user', 'audit']) {
+    assert.equal(runHaven(['serve', '--help']).status, 0);
+    for (const c of ['serve', 'worker', 'migrate', 'setup', 'tenant', 'jobs', 'user', 'audit', 'backup', 'dsar', 'privacy', 'residency']) {
       assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'));
-      const h = runHaven([c, '--help']);
+      const h = await runHavenCommand([c, '--help']);
       assert.equal(h.status, 0, `${c} --help`);
       assert.match(h.stdout, /^Usage: haven/);
     }
@@ -33,7 +37,7 @@ describe('haven CLI', () => {
     }
   });
 
-  test('invalid configuration exits 2 naming the key', () => {
+  test('invalid configuration exits 2 naming the key', async () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ HAVEN_PORT: 'abc' }, /HAVEN_PORT.*must be a number/],
       [{ HAVEN_PORT: '70000' }, /HAVEN_PORT.*at most 65535/],
@@ -43,8 +47,10 @@ describe('haven CLI', () => {
       [{ HAVEN_REGIONS: '{"eu":{"jurisdiction":"EU","storage":{"driver":"ftp"}}}' }, /regions\.eu\.storage/],
       [{ HAVEN_DEFAULT_REGION: 'mars' }, /defaultRegion.*mars|names no configured region/],
     ];
-    for (const [env, pattern] of cases) {
-      const r = runHaven(['serve'], { ...env, HAVEN_DATA_DIR: tmp() });
+    for (const [i, [env, pattern]] of cases.entries()) {
+      const args = ['serve'];
+      const given = { ...env, HAVEN_DATA_DIR: tmp() };
+      const r = i === 0 ? runHaven(args, given) : await runHavenCommand(args, given);
       assert.equal(r.status, 2, JSON.stringify(env));
       assert.ok(oneLine(r.stderr), r.stderr);
       assert.match(r.stderr, pattern);
@@ -107,15 +113,15 @@ describe('haven CLI', () => {
       let r = runHaven(['setup', '--tenant', 'Acme Corp', '--admin-email', 'owner@acme.test', '--admin-password', 'a long enough passphrase'], env);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /created tenant acme-corp/);
-      r = runHaven(['tenant', 'list'], env);
+      r = await runHavenCommand(['tenant', 'list'], env);
       assert.match(r.stdout, /acme-corp\s+default\s+active\b.*Acme Corp/);
-      r = runHaven(['setup', '--tenant', 'Acme Corp', '--admin-email', 'x@acme.test', '--admin-password', 'a long enough passphrase'], env);
+      r = await runHavenCommand(['setup', '--tenant', 'Acme Corp', '--admin-email', 'x@acme.test', '--admin-password', 'a long enough passphrase'], env);
       assert.equal(r.status, 2);
       assert.match(r.stderr, /already exists/);
-      r = runHaven(['setup', '--tenant', 'Other', '--admin-email', 'not-an-email', '--admin-password', 'a long enough passphrase'], env);
+      r = await runHavenCommand(['setup', '--tenant', 'Other', '--admin-email', 'not-an-email', '--admin-password', 'a long enough passphrase'], env);
       assert.equal(r.status, 2);
       assert.ok(oneLine(r.stderr));
-      r = runHaven(['setup', '--tenant', 'Other', '--admin-email', 'o@o.test', '--admin-password', 'a long enough passphrase', '--region', 'mars'], env);
+      r = await runHavenCommand(['setup', '--tenant', 'Other', '--admin-email', 'o@o.test', '--admin-password', 'a long enough passphrase', '--region', 'mars'], env);
       assert.equal(r.status, 2);
       assert.match(r.stderr, /Region "mars" is not configured/);
     } finally {

@@ -11,7 +11,7 @@ import { addMember } from '../src/modules/identity/users.ts';
 import { expectNoA11yViolations, hasHorizontalScroll, launchBrowser, openPage, screenshot, assertSameOrigin } from './helpers/browser.ts';
 import { ApiClient, expectError } from './helpers/client.ts';
 import { sharedKeys, startTestHaven, type TestHaven } from './helpers/haven.ts';
-import { runHaven } from './helpers/process.ts';
+import { runHavenCommand } from './helpers/cli.ts';
 import { makeClip } from './fixtures/media-clips.ts';
 import { type Owner, PASSWORD, signedInOwner, tusUpload, waitForStatus } from './fixtures/media-harness.ts';
 import { createUpload, expectEnvelope } from './fixtures/media-http.ts';
@@ -149,15 +149,15 @@ describe('tenant media quotas', () => {
 
   test('haven tenant quotas prints the limits in force, changes them, and refuses bad values with exit 2', async () => {
     const slug = (await owner.api.get('/api/v1/tenant')).body.slug as string;
-    const cli = (...args: string[]) => runHaven(['tenant', 'quotas', ...args], env);
-    const shown = cli('--tenant', slug);
+    const cli = (...args: string[]) => runHavenCommand(['tenant', 'quotas', ...args], env);
+    const shown = await cli('--tenant', slug);
     assert.equal(shown.status, 0, shown.stderr);
     assert.match(shown.stdout, new RegExp(`limits of ${slug}:`));
     assert.match(shown.stdout, new RegExp(`storage-bytes\\s+${DEFAULTS.storage}\\s+platform default`));
     assert.match(shown.stdout, new RegExp(`max-duration-seconds\\s+${DEFAULTS.duration}\\s+platform default`));
     assert.match(shown.stdout, /stored-bytes\s+[1-9]\d*\n/);
 
-    const changed = cli('--tenant', slug, '--storage-bytes', String(2 * GiB), '--max-duration-seconds', '900');
+    const changed = await cli('--tenant', slug, '--storage-bytes', String(2 * GiB), '--max-duration-seconds', '900');
     assert.equal(changed.status, 0, changed.stderr);
     assert.match(changed.stdout, new RegExp(`updated ${slug}:`));
     assert.match(changed.stdout, new RegExp(`storage-bytes\\s+${2 * GiB}\\s+set for this tenant`));
@@ -166,7 +166,7 @@ describe('tenant media quotas', () => {
     const seen = (await owner.api.get('/api/v1/tenant/quotas')).body;
     assert.deepEqual([seen.storageBytes.value, seen.maxDurationSeconds.source], [2 * GiB, 'tenant']);
 
-    const reset = cli('--tenant', slug, '--storage-bytes', 'default', '--max-duration-seconds', 'default');
+    const reset = await cli('--tenant', slug, '--storage-bytes', 'default', '--max-duration-seconds', 'default');
     assert.equal(reset.status, 0, reset.stderr);
     assert.match(reset.stdout, new RegExp(`storage-bytes\\s+${DEFAULTS.storage}\\s+platform default`));
     const events = await auditOf(owner.tenantId);
@@ -177,12 +177,12 @@ describe('tenant media quotas', () => {
       [['--max-duration-seconds', '90000'], /--max-duration-seconds/],
       [['--max-file-bytes', '0'], /--max-file-bytes/],
     ] as const) {
-      const r = cli('--tenant', slug, ...args);
+      const r = await cli('--tenant', slug, ...args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, pattern);
     }
-    const nowhere = cli('--tenant', 'nowhere');
+    const nowhere = await cli('--tenant', 'nowhere');
     assert.equal(nowhere.status, 2, nowhere.stderr);
     assert.match(nowhere.stderr, /No tenant has the slug "nowhere"/);
     assert.equal((await auditOf(owner.tenantId)).length, events.length, 'refused commands changed nothing');

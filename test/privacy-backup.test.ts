@@ -20,7 +20,8 @@ import { startEmbeddedPostgres } from '../src/platform/db/embedded.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 import { insertVideo } from './helpers/library.ts';
-import { runHaven, unusedPort } from './helpers/process.ts';
+import { runHavenCommand } from './helpers/cli.ts';
+import { unusedPort } from './helpers/process.ts';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -126,17 +127,17 @@ describe('restore drill', () => {
     await backups().verify(first.id);
   });
 
-  test('haven backup list and verify read the backup location with the master key alone', () => {
+  test('haven backup list and verify read the backup location with the master key alone', async () => {
     const env = { HAVEN_CONFIG: '', HAVEN_DATA_DIR: haven.dataDir };
-    const list = runHaven(['backup', 'list'], env);
+    const list = await runHavenCommand(['backup', 'list'], env);
     assert.equal(list.status, 0, list.stderr);
     assert.match(list.stdout, new RegExp(`^${first.id}  weekly  .* expires ${first.expiresAt}$`, 'm'));
-    const verify = runHaven(['backup', 'verify', first.id], env);
+    const verify = await runHavenCommand(['backup', 'verify', first.id], env);
     assert.equal(verify.status, 0, verify.stderr);
     assert.match(verify.stdout, new RegExp(`backup ${first.id}: ok`));
     const fresh = mkdtempSync(join(tmpdir(), 'haven-nokey-'));
     dirs.push(fresh);
-    const noKey = runHaven(['backup', 'list'], { HAVEN_CONFIG: '', HAVEN_DATA_DIR: fresh });
+    const noKey = await runHavenCommand(['backup', 'list'], { HAVEN_CONFIG: '', HAVEN_DATA_DIR: fresh });
     assert.equal(noKey.status, 2);
     assert.match(noKey.stderr, /^haven: No master key: set HAVEN_MASTER_KEY/);
   });

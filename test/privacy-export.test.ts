@@ -11,7 +11,7 @@ import { ApiClient, expectError } from './helpers/client.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 import { createOrg, insertVideo, type Org } from './helpers/library.ts';
 import { parseMail } from './helpers/mime.ts';
-import { runHaven } from './helpers/process.ts';
+import { runHavenCommand } from './helpers/cli.ts';
 
 let haven: TestHaven;
 let org: Org;
@@ -151,18 +151,18 @@ describe('access archive', () => {
     expectError(await subject.post(`/api/v1/privacy/requests/${id}/export-link`), 404, 'export_not_available');
   });
 
-  it('haven dsar export writes a valid ZIP and prints the report', () => {
+  it('haven dsar export writes a valid ZIP and prints the report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dsar-cli-'));
     try {
       const file = join(dir, 'out.zip');
       const env = { HAVEN_ENV: 'test', HAVEN_DATA_DIR: haven.dataDir, DATABASE_URL: haven.database.url };
-      const r = runHaven(['dsar', 'export', '--email', subjectEmail(), '--tenant', org.slug, '--out', file], env);
+      const r = await runHavenCommand(['dsar', 'export', '--email', subjectEmail(), '--tenant', org.slug, '--out', file], env);
       assert.equal(r.status, 0, r.stderr + r.stdout);
       assert.match(r.stdout, /1 user account\(s\)/);
       assert.match(r.stdout, /user\.behavior\.media_consumption: 2 row\(s\)/);
       const files = unzipSync(new Uint8Array(readFileSync(file)));
       assert.ok(files['manifest.json'] && files['summary.html'] && files['uploads.json']);
-      const bad = runHaven(['dsar', 'export', '--email', subjectEmail()], env);
+      const bad = await runHavenCommand(['dsar', 'export', '--email', subjectEmail()], env);
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /--out FILE is required/);
     } finally {

@@ -12,7 +12,7 @@ import { verifyCertificate } from '../src/modules/privacy/offboarding/index.ts';
 import { ApiClient, expectError } from './helpers/client.ts';
 import { sharedKeys, startTestHaven, type TestHaven } from './helpers/haven.ts';
 import { insertVideo } from './helpers/library.ts';
-import { runHaven } from './helpers/process.ts';
+import { runHavenCommand } from './helpers/cli.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const DAY = 86_400_000;
@@ -159,12 +159,12 @@ describe('offboarding', () => {
   });
 
   test('haven tenant certificate prints and verifies it; a tampered stored one fails', async () => {
-    const r = runHaven(['tenant', 'certificate', '--tenant', tenantId], env);
+    const r = await runHavenCommand(['tenant', 'certificate', '--tenant', tenantId], env);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /signature \(Ed25519\): VALID/);
     assert.match(r.stdout, /tenant leaving-org/);
     await haven.platform.db.ownerPool.query(`update tenant_offboardings set certificate = jsonb_set(certificate, '{keys,destroyed}', '0') where offboarded_tenant = $1`, [tenantId]);
-    const bad = runHaven(['tenant', 'certificate', '--tenant', tenantId], env);
+    const bad = await runHavenCommand(['tenant', 'certificate', '--tenant', tenantId], env);
     assert.equal(bad.status, 1, bad.stderr);
     assert.match(bad.stdout, /signature \(Ed25519\): INVALID/);
   });

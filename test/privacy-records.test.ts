@@ -15,6 +15,7 @@ import type { DataMap } from '../src/platform/datamap.ts';
 import { ApiClient, expectError } from './helpers/client.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 import { createOrg, type Org, PASSWORD } from './helpers/library.ts';
+import { runHavenCommand } from './helpers/cli.ts';
 import { runHaven } from './helpers/process.ts';
 
 const controller = { name: 'Example Hosting GmbH', contact: 'privacy@example.net' };
@@ -65,17 +66,17 @@ describe('data map soundness', () => {
     assert.deepEqual(subjectKindsOf('video_versions', 'videos.owner_id (through video_id)'), ['member']);
   });
 
-  test('haven privacy datamap prints every personal column, as text and JSON', () => {
-    const text = runHaven(['privacy', 'datamap']);
+  test('haven privacy datamap prints every personal column, as text and JSON', async () => {
+    const text = await runHavenCommand(['privacy', 'datamap']);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /^table\s+column\s+category\s+subject\s+purpose/);
     assert.match(text.stdout, /\nusers\s+email\s+user\.contact\.email\s+id\s+the person's account/);
-    const json = runHaven(['privacy', 'datamap', '--json']);
+    const json = await runHavenCommand(['privacy', 'datamap', '--json']);
     const rows = JSON.parse(json.stdout) as { table: string; column: string; erasure: string; legalBasis: string }[];
     const declared = Object.values(combinedDataMap()).flatMap((cols) => Object.values(cols)).filter((d) => d.personal).length;
     assert.equal(rows.length, declared);
     assert.equal(rows.find((r) => r.table === 'videos' && r.column === 'data_key_wrapped')?.erasure, 'crypto_shred');
-    const bad = runHaven(['privacy', 'nothing']);
+    const bad = await runHavenCommand(['privacy', 'nothing']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /expected "datamap" or "records"/);
   });
@@ -205,20 +206,20 @@ describe('records of processing and transfers', () => {
     assert.deepEqual([transfer.status, transfer.basisSource, transfer.basis.startsWith('adequacy')], ['covered', 'tenant', true]);
   });
 
-  test('haven privacy records prints a tenant\'s record', () => {
+  test('haven privacy records prints a tenant\'s record', async () => {
     const env = {
       HAVEN_CONFIG: '', HAVEN_ENV: 'test', HAVEN_DATA_DIR: haven.dataDir, DATABASE_URL: haven.database.url,
       HAVEN_SUBPROCESSORS: JSON.stringify(subprocessors), HAVEN_CONTROLLER: JSON.stringify(controller),
     };
-    const json = runHaven(['privacy', 'records', '--tenant', org.slug, '--json'], env);
+    const json = await runHavenCommand(['privacy', 'records', '--tenant', org.slug, '--json'], env);
     assert.equal(json.status, 0, json.stderr);
     const r = JSON.parse(json.stdout);
     assert.equal(r.tenant.id, org.tenantId);
     assert.ok(r.recipients.some((s: any) => s.name === 'Microsoft Entra ID'));
-    const text = runHaven(['privacy', 'records', '--tenant', org.slug], env);
+    const text = await runHavenCommand(['privacy', 'records', '--tenant', org.slug], env);
     assert.match(text.stdout, /Processor \(platform operator\): Example Hosting GmbH, privacy@example\.net/);
     assert.match(text.stdout, /Postal US: EU → US \(US\), NO BASIS/);
-    const missing = runHaven(['privacy', 'records', '--tenant', 'no-such-org'], env);
+    const missing = await runHavenCommand(['privacy', 'records', '--tenant', 'no-such-org'], env);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /no tenant with slug or id "no-such-org"/);
   });

@@ -13,7 +13,7 @@ import { assertLocationAllowed, ResidencyError } from '../src/platform/storage/r
 import { startS3rver, type S3Server } from './fixtures/media-s3rver.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { sharedKeys, startTestHaven, type TestHaven } from './helpers/haven.ts';
-import { runHaven } from './helpers/process.ts';
+import { runHavenCommand } from './helpers/cli.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -76,7 +76,7 @@ describe('residency', () => {
     haven.platform.storage.assertLocationAllowed('ch', { driver: 's3', bucket: 'aws-bucket', region: 'eu-central-2', forcePathStyle: true, prefix: '' });
   });
 
-  test('configuration mapping a region to a location of another jurisdiction is refused (exit 2, one line)', () => {
+  test('configuration mapping a region to a location of another jurisdiction is refused (exit 2, one line)', async () => {
     const bad = (r: unknown) => () => loadConfig({ HAVEN_CONFIG: '', HAVEN_REGIONS: JSON.stringify(r), HAVEN_DEFAULT_REGION: 'eu' });
     assert.throws(bad({ eu: { jurisdiction: 'EU', storage: { driver: 's3', bucket: 'media', endpoint: 'https://s3.example', jurisdiction: 'US' } } }), (err: Error) =>
       err instanceof ConfigError && /regions.eu: its storage location is in jurisdiction US but the region is EU/.test(err.message));
@@ -87,7 +87,7 @@ describe('residency', () => {
     assert.throws(bad({ eu: { jurisdiction: 'EU', storage: { driver: 'fs' }, backup: { driver: 'fs', path: '/b', jurisdiction: 'US' } } }), /regions.eu.backup/);
     loadConfig({ HAVEN_CONFIG: '', HAVEN_REGIONS: JSON.stringify({ eu: { jurisdiction: 'EU', storage: { driver: 's3', bucket: 'media', region: 'eu-west-1' } } }), HAVEN_DEFAULT_REGION: 'eu' });
 
-    const r = runHaven(['residency', 'report'], { ...env, HAVEN_REGIONS: JSON.stringify({ eu: { jurisdiction: 'EU', storage: { driver: 'fs', path: euRoot, jurisdiction: 'CH' } } }) });
+    const r = await runHavenCommand(['residency', 'report'], { ...env, HAVEN_REGIONS: JSON.stringify({ eu: { jurisdiction: 'EU', storage: { driver: 'fs', path: euRoot, jurisdiction: 'CH' } } }) });
     assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /^haven: invalid configuration: regions \(HAVEN_REGIONS\): regions.eu: its storage location is in jurisdiction CH but the region is EU/);
@@ -101,7 +101,7 @@ describe('residency', () => {
     mkdirSync(join(euRoot, 't', stray), { recursive: true });
     writeFileSync(join(euRoot, 't', stray, 'leftover.bin'), 'orphan');
 
-    const r = runHaven(['residency', 'report', '--json'], env);
+    const r = await runHavenCommand(['residency', 'report', '--json'], env);
     assert.equal(r.status, 1, r.stderr);
     const report = JSON.parse(r.stdout);
     const byKey = new Map<string, any>(report.objects.map((o: any) => [`${o.region}:${o.key}`, o]));
@@ -115,7 +115,7 @@ describe('residency', () => {
     assert.equal(report.flagged, 2);
     assert.deepEqual(report.regions.map((x: any) => [x.region, x.driver, x.jurisdiction]), [['eu', 'fs', 'EU'], ['ch', 's3', 'CH']]);
 
-    const text = runHaven(['residency', 'report', '--tenant', 'swiss-org'], env);
+    const text = await runHavenCommand(['residency', 'report', '--tenant', 'swiss-org'], env);
     assert.equal(text.status, 1, text.stderr);
     assert.match(text.stdout, new RegExp(`eu/EU  t/${chTenant}/v/p/original.hvn  9 B  swiss-org \\(ch/CH\\)  FLAGGED: outside the tenant's jurisdiction CH`));
     assert.match(text.stdout, new RegExp(`ch/CH  t/${chTenant}/v/y/original.hvn  10 B  swiss-org`));
@@ -124,7 +124,7 @@ describe('residency', () => {
 
     rmSync(join(euRoot, 't', chTenant), { recursive: true });
     rmSync(join(euRoot, 't', stray), { recursive: true });
-    const clean = runHaven(['residency', 'report'], env);
+    const clean = await runHavenCommand(['residency', 'report'], env);
     assert.equal(clean.status, 0, clean.stdout + clean.stderr);
     assert.match(clean.stdout, /every object is inside its tenant's jurisdiction/);
   });

@@ -30,7 +30,7 @@ import { ApiClient, expectError } from './helpers/client.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { sharedKeys, startTestHaven, type TestHaven } from './helpers/haven.ts';
 import { parseMail } from './helpers/mime.ts';
-import { runHaven } from './helpers/process.ts';
+import { runHavenCommand } from './helpers/cli.ts';
 
 const DAY = 86_400_000;
 const MEDIA = 'media/';
@@ -194,7 +194,7 @@ describe('privacy operations on the S3 driver', () => {
     const fresh = mkdtempSync(join(tmpdir(), 'privacy-s3-cli-'));
     dirs.push(fresh);
     const env = { HAVEN_DATA_DIR: fresh, HAVEN_MASTER_KEY: keys.masterKey!, HAVEN_REGIONS: JSON.stringify(regions), HAVEN_DEFAULT_REGION: 'eu' };
-    const verify = runHaven(['backup', 'verify', firstBackup.id], env);
+    const verify = await runHavenCommand(['backup', 'verify', firstBackup.id], env);
     assert.equal(verify.status, 0, verify.stderr + verify.stdout);
     assert.match(verify.stdout, new RegExp(`backup ${firstBackup.id}: ok`));
   });

@@ -26,7 +26,7 @@ export function spawnHaven(args: string[], env: Record<string, string | undefine
 }
 
 /** The environment without the run's DATABASE_URL unless the test gives one. */
-function cleanEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+export function cleanEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { ...process.env, HAVEN_CONFIG: '', HAVEN_LOG_LEVEL: 'info' };
   delete base.DATABASE_URL;
   for (const k of Object.keys(base)) if (k.startsWith('HAVEN_') && !(k in env) && k !== 'HAVEN_CONFIG' && k !== 'HAVEN_LOG_LEVEL') delete base[k];
