@@ -18,7 +18,8 @@ import { defineJob, JobQueue, type JobQueueOptions } from '../src/platform/jobs.
 import { createLogger } from '../src/platform/log.ts';
 import { renderJob, renderTables } from './fixtures/job-worker.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
-import { runHaven, waitFor } from './helpers/process.ts';
+import { runHavenCommand } from './helpers/cli.ts';
+import { waitFor } from './helpers/process.ts';
 
 const workerScript = fileURLToPath(new URL('./fixtures/job-worker.ts', import.meta.url));
 
@@ -136,24 +137,24 @@ describe('job queue', () => {
     assert.deepEqual((await jobs.deadJobs()).map((j) => j.id).filter((j) => j === dead!.id), [dead!.id]);
     await assert.rejects(jobs.deadJobs({ queue: 'test.no-such-queue' }), (err) => err instanceof AppError && err.status === 404);
 
-    // The operator's view: the real CLI in a child process on the same database.
+    // The operator's view: the CLI's jobs command (in this process) on the same database.
     const dataDir = mkdtempSync(join(tmpdir(), 'haven-jobs-cli-'));
     try {
       const env = { DATABASE_URL: db.url, HAVEN_DATA_DIR: dataDir, HAVEN_LOG_LEVEL: 'warn' };
-      const listed = runHaven(['jobs', 'dead', '--queue', 'test.doomed'], env);
+      const listed = await runHavenCommand(['jobs', 'dead', '--queue', 'test.doomed'], env);
       assert.equal(listed.status, 0, listed.stderr);
       const lines = listed.stdout.trim().split('\n');
       assert.equal(lines.length, 1, listed.stdout);
       assert.match(lines[0]!, new RegExp(`^${dead!.id}  test\\.doomed  ${dead!.failedAt.toISOString().replace(/\./g, '\\.')}  2 attempts  transcoder exploded while notifying p_`));
       assert.doesNotMatch(listed.stdout, /alice@example\.com/);
 
-      const status = runHaven(['jobs', 'status'], env);
+      const status = await runHavenCommand(['jobs', 'status'], env);
       assert.equal(status.status, 0, status.stderr);
       assert.match(status.stdout, /^test\.doomed +failed +1$/m);
       assert.match(status.stdout, /^test\.doomed\.dead +created +1$/m);
 
       fixed = true;
-      const redriven = runHaven(['jobs', 'redrive', '--queue', 'test.doomed'], env);
+      const redriven = await runHavenCommand(['jobs', 'redrive', '--queue', 'test.doomed'], env);
       assert.equal(redriven.status, 0, redriven.stderr);
       assert.match(redriven.stdout, /^sent 1 dead-lettered job of test\.doomed back/);
     } finally {
