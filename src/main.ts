@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { type Platform, systemClock } from './platform/platform.ts';
 import { createStorage } from './platform/storage/regions.ts';
 import type { HttpServer } from './platform/http/server.ts';
+import { withTimeout } from './platform/timeout.ts';
 import { auditConfiguration, auditMigrated, auditStarted, auditStopping, watchJobFailures } from './modules/audit/foundation.ts';
 import { createModules, type Modules } from './modules/index.ts';
 import { pendingRestore } from './modules/privacy/backup/pgtools.ts';
@@ -164,7 +165,7 @@ export async function startHaven(config: Config, opts: HavenOptions): Promise<Ha
 
     let app: HttpServer | undefined;
     let url: string | undefined;
-    if (metrics) { // exactly when this node serves HTTP
+    if (opts.http && metrics) {
       const { serveHttp } = await import('./serve.ts');
       ({ app, url } = await serveHttp({ platform, modules, metrics, version: VERSION, webDistDir: opts.webDistDir, beforeListen: opts.beforeListen }));
       // Close HTTP first on shutdown: in-flight requests finish before the pools go.
@@ -188,7 +189,7 @@ function watchEmbeddedDatabase(db: Database, embedded: EmbeddedPostgres, config:
   let failures = 0;
   let restarting = false;
   // A ping that hangs (a connection to a backend the dead postmaster left behind) is a miss too, not a wait forever.
-  const ping = () => Promise.race([db.ping(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('ping timed out')), 2000).unref())]);
+  const ping = () => withTimeout(db.ping(), 2000, 'database ping');
   let restart: Promise<unknown> | undefined;
   const timer = setInterval(async () => {
     if (restarting) return;

@@ -1,6 +1,7 @@
 // /healthz answers while the process is alive; /readyz only when every
 // dependency (database, storage, queue) answers, so a balancer can drain a node.
 import type { FastifyInstance } from 'fastify';
+import { withTimeout } from '../timeout.ts';
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -14,7 +15,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: Record<string
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
-          await withTimeout(check(), timeoutMs);
+          await withTimeout(check(), timeoutMs, `readiness check ${name}`);
           return [name, 'ok'] as const;
         } catch {
           return [name, 'unavailable'] as const;
@@ -24,12 +25,5 @@ export function registerHealthRoutes(app: FastifyInstance, checks: Record<string
     const ready = results.every(([, s]) => s === 'ok');
     reply.status(ready ? 200 : 503).header('cache-control', 'no-store');
     return { status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results) };
-  });
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('timeout')), ms);
-    p.then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(e); });
   });
 }

@@ -12,6 +12,7 @@
 // one together, so under load one trivial query serves many fetches.
 import pg from 'pg';
 import type { Logger } from '../../../platform/log.ts';
+import { withTimeout } from '../../../platform/timeout.ts';
 import type { GrantCache } from './grant-cache.ts';
 
 export const PLAYBACK_CHANGED_CHANNEL = 'haven_playback_changed';
@@ -70,18 +71,13 @@ export function listenForPlaybackChanges(connectionString: string, cache: GrantC
       const batch = waiting;
       waiting = [];
       inFlight = true;
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('barrier round trip timed out')), barrierTimeoutMs);
-      });
-      Promise.race([c.query('select 1'), late]).then(
+      withTimeout(c.query('select 1'), barrierTimeoutMs, 'barrier round trip').then(
         () => client === c,
         (err) => {
           lost(c, err);
           return false;
         },
       ).then((ok) => {
-        clearTimeout(timer);
         for (const resolve of batch) resolve(ok);
         inFlight = false;
         if (waiting.length) run();
