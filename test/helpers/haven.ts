@@ -45,7 +45,6 @@ export async function startTestHaven(opts: TestHavenOptions = {}): Promise<TestH
   const haven = await startHaven(config, {
     workers: true,
     http: true,
-    superviseIntervalSeconds: 2,
     logDestination: { write: (line: string) => void logs.push(line) },
     // The web app npm test builds (web/dist), or a bundle built elsewhere (vite build web --outDir …) for a run beside a stale web/dist.
     webDistDir: process.env.HAVEN_TEST_WEB_DIST,
