@@ -67,7 +67,8 @@ async function videoOf(api: ApiClient, id: string) {
 
 describe('a worker killed mid-transcode', () => {
   test('its ffmpeg dies with it, the job runs again on another worker, and no orphan object remains', { timeout: 300_000 }, async () => {
-    const haven = await startTestHaven({ haven: { workers: false } });
+    // This node's supervision notices the killed worker's missing heartbeats: every 2 s here, not every 30 s.
+    const haven = await startTestHaven({ haven: { workers: false, superviseIntervalSeconds: 2 } });
     try {
       const owner = await signedInOwner(haven);
       const env = { DATABASE_URL: haven.database.url, HAVEN_DATA_DIR: haven.dataDir, HAVEN_ENV: 'test', HAVEN_LOG_LEVEL: 'warn' };
