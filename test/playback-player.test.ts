@@ -9,13 +9,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeClip } from './fixtures/media-clips.ts';
 import { tusUpload, waitForStatus } from './fixtures/media-harness.ts';
+import { launchBrowser } from './helpers/browser.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 import { createOrg, type Org } from './helpers/library.ts';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--mute-audio', '--autoplay-policy=no-user-gesture-required',
+// On top of the harness's CHROMIUM_ARGS (launchBrowser).
+const EXTRA_CHROMIUM_ARGS = ['--mute-audio', '--autoplay-policy=no-user-gesture-required',
   // Sites that embed or link to the player, all served by the test's second server on this machine.
   '--host-resolver-rules=MAP partner.example 127.0.0.1, MAP elsewhere.example 127.0.0.1'];
 
@@ -105,7 +107,7 @@ describe('player in Chromium', () => {
     org = await createOrg(haven, 'Player Org');
     // 360 lines: the ladder is 240p and 360p.
     const clip = readFileSync(makeClip(dir, 'clip', { width: 640, height: 360, seconds: 4 }));
-    const launched = chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const launched = launchBrowser(EXTRA_CHROMIUM_ARGS);
     ({ videoId } = await tusUpload(haven.url, org.owner, clip, { title: 'Aurora briefing' }));
     const ready = await waitForStatus(org.owner, videoId, 'ready', 60_000);
     assert.deepEqual(ready.renditions.filter((r: any) => r.kind !== 'audio').map((r: any) => r.name).sort(), ['240p', '360p']);
@@ -272,6 +274,8 @@ describe('player in Chromium', () => {
     const context = await browser.newContext();
     const allowed = await open(context, `${haven.url}/watch/${videoId}`);
     await play(allowed.page);
+    // Done with it: closed, its video does not keep playing (decoding, painting) beside the next page.
+    await allowed.page.close();
     await setPolicy({ audiences: [{ type: 'public' }], conditions: { ipAllow: ['192.0.2.0/24'] } });
     const refused = await open(context, `${haven.url}/watch/${videoId}`);
     await showsError(refused.page, 'ip_not_allowed');
@@ -286,6 +290,7 @@ describe('player in Chromium', () => {
     await allowed.goto(`http://partner.example:${partnerPort}/link?to=${encodeURIComponent(`/watch/${videoId}`)}`);
     await Promise.all([allowed.waitForURL(`${haven.url}/watch/${videoId}`), allowed.click('#go')]);
     await play(allowed);
+    await allowed.close();
 
     const refused = await context.newPage();
     await refused.goto(`http://elsewhere.example:${partnerPort}/link?to=${encodeURIComponent(`/watch/${videoId}`)}`);
