@@ -135,11 +135,15 @@ describe('embedded PostgreSQL lifecycle', () => {
       // The postmaster dies under a running Haven: readiness turns 503, then the watchdog restarts it.
       process.kill(restarted, 'SIGKILL');
       // Readiness turns 503; on a saturated machine the watchdog may have restarted the server before a poll lands, so its log line is evidence too.
+      const seen: string[] = [];
       const down = await waitFor(async () => {
         // Readiness gives up on a check after 2 s; a loaded machine can take longer than that to answer.
-        const status = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.status, () => undefined);
+        const status = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.status, (err: Error) => err.name);
+        if (seen.at(-1)?.endsWith(` ${status}`) !== true) seen.push(`${new Date().toISOString()} ${status}`);
         return status === 503 || /restarting it/.test(haven.output()) ? true : undefined;
-      }, 60_000, '/readyz 503');
+      }, 60_000, '/readyz 503').catch((err) => {
+        throw new Error(`${err.message}; /readyz answered: ${seen.join(', ')}; postgres processes: ${clusterProcesses(pgData).join(' ') || 'none'}; Haven said:\n${haven.output().split('\n').slice(-40).join('\n')}`);
+      });
       assert.equal(down, true);
       await waitReady(base, 60_000).catch((err) => { throw new Error(`${err.message}; Haven said:\n${haven.output().split('\n').filter((l) => !l.includes('"reqId"')).slice(-30).join('\n')}`); });
       assert.notEqual(postmasterInfo(pgData).pid, restarted);

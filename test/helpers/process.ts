@@ -49,8 +49,14 @@ export async function waitReady(baseUrl: string, timeoutMs = 60_000): Promise<vo
   await waitFor(async () => ((await fetch(`${baseUrl}/readyz`)).status === 200 ? true : undefined), timeoutMs, `${baseUrl}/readyz`);
 }
 
+/**
+ * A random port for a server a test starts, stops and starts again on the
+ * same port. Below Linux's ephemeral range (32768–60999): an outgoing
+ * connection of any process can take a port in that range as its local end,
+ * and a client connecting to its own port there can even connect to itself.
+ */
 export function freePort(): number {
-  return 20000 + Math.floor(Math.random() * 20000);
+  return 20000 + Math.floor(Math.random() * 12000);
 }
 
 /** A port the OS just reported free on 127.0.0.1 (a random one can be taken, by a server or another test). */
