@@ -130,9 +130,15 @@ class ScopedBeginDialect extends PostgresDialect {
 export function openDatabase(ownerUrl: string, appUrl: string, poolSize = 10): Database {
   const ownerPool = new pg.Pool({ connectionString: ownerUrl, max: 4, application_name: 'haven-owner' });
   const appPool = new pg.Pool({ connectionString: appUrl, max: poolSize, application_name: 'haven' });
-  // A dropped connection (e.g. the server restarting) must not crash Haven.
-  ownerPool.on('error', () => undefined);
-  appPool.on('error', () => undefined);
+  // A dropped connection (e.g. the server restarting) must not crash Haven: the pools
+  // listen for errors on their idle clients, but a client checked out (a transaction
+  // between two statements, a held lock) has no listener of theirs, and an 'error'
+  // nobody listens for ends the process. With this one, the client's next statement
+  // fails instead, and the pool discards the client when it comes back.
+  for (const pool of [ownerPool, appPool]) {
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
+  }
   const app = new Kysely<any>({ dialect: new PostgresDialect({ pool: appPool }) });
   // The same pool, for withTenant/withPlatform only: its transactions send BEGIN with the scope.
   const scopedApp = new Kysely<any>({ dialect: new ScopedBeginDialect({ pool: appPool }) });
