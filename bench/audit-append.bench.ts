@@ -11,7 +11,8 @@
 // Each round also writes the same rows with plain SQL from the same process,
 // to show what is physically possible here: "plain SQL" sends exactly the
 // statements a Haven transaction sends (begin with the row-level-security
-// scope in one query, the inserts, commit) with the rows built beforehand; "one round trip" sends
+// scope in one query, one insert of the transaction's events, commit) with the
+// rows built beforehand; "one round trip" sends
 // the whole transaction as one simple query. Haven ÷ plain SQL is the cost of
 // Haven's own code; plain SQL ÷ one round trip is the cost of round trips; what
 // is left is the commit itself (a WAL flush, which an audit trail must keep).
@@ -59,7 +60,9 @@ async function write(db: Database, audit: AuditService, tenantId: string, perTra
 const columns = ['tenant_id', 'occurred_at', 'action', 'outcome', 'actor_type', 'actor_id', 'actor_ref', 'actor_via', 'actor_tenant_id',
   'target_type', 'target_id', 'target_ref', 'request_id', 'ip_pseudonym', 'ua_pseudonym', 'diff', 'details'] as const;
 type Row = ReturnType<typeof buildRow>;
-const insertSql = `insert into audit_events (${columns.join(', ')}) values (${columns.map((c, i) => `$${i + 1}${c === 'diff' || c === 'details' ? '::jsonb' : ''}`).join(', ')})`;
+/** One parameterized INSERT of n rows, as Haven sends a transaction's events just before its commit. */
+const insertSql = (n: number) => `insert into audit_events (${columns.join(', ')}) values ${Array.from({ length: n }, (_, row) =>
+  `(${columns.map((c, i) => `$${row * columns.length + i + 1}${c === 'diff' || c === 'details' ? '::jsonb' : ''}`).join(', ')})`).join(', ')}`;
 const literal = (v: unknown) => (v === null ? 'null' : `'${String(v instanceof Date ? v.toISOString() : v).replaceAll("'", "''")}'`);
 
 /** The rows a Haven run would write, built before the clock starts. */
@@ -83,7 +86,7 @@ async function writePlain(db: Database, rows: Row[], perTransaction: number, sha
           continue;
         }
         await client.query(beginScoped('tenant', tenantId));
-        for (const r of batch) await client.query(insertSql, columns.map((c) => r[c]));
+        await client.query(insertSql(batch.length), batch.flatMap((r) => columns.map((c) => r[c])));
         await client.query('commit');
       }
     } finally {

@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import { buildRow } from '../src/modules/audit/events.ts';
 import { csvCell } from '../src/modules/audit/export.ts';
 import { auditConfiguration, watchJobFailures } from '../src/modules/audit/foundation.ts';
 import { auditCheckpointJob } from '../src/modules/audit/jobs.ts';
 import { type AuditEntry, type AuditService, createAuditService, PLATFORM_TENANT_ID } from '../src/modules/audit/service.ts';
+import { insertEvents } from '../src/modules/audit/store.ts';
 import type { RequestContext } from '../src/modules/identity/actor.ts';
 import { AppError } from '../src/platform/errors.ts';
 import { defineJob } from '../src/platform/jobs.ts';
@@ -76,6 +78,31 @@ describe('audit trail', () => {
       );
       assert.equal((await rawRows(haven, t)).length, before);
       await haven.platform.db.withTenant(t, (tx) => audit.record(tx, member(t), { action: 'video.update', target: { type: 'video', id: 'v1' } }));
+      assert.equal((await rawRows(haven, t)).length, before + 1);
+    });
+
+    test("a transaction's events are written together at its commit, in the order recorded", async () => {
+      const t = await newTenant();
+      const before = (await rawRows(haven, t)).length;
+      const targets = ['first', 'second', 'third'];
+      await haven.platform.db.withTenant(t, async (tx) => {
+        for (const id of targets) await audit.record(tx, member(t), { action: 'video.update', target: { type: 'video', id } });
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from audit_events where tenant_id = ${t}`.execute(tx);
+        assert.equal(rows[0]!.n, before, 'not inserted yet: they go in one statement just before the commit');
+      });
+      const rows = (await rawRows(haven, t)).slice(before);
+      assert.deepEqual(rows.map((r) => r.target_id), targets, 'ids ascend in the order the events were recorded');
+    });
+
+    test('a transaction not opened by withTenant/withPlatform gets its events inserted at once', async () => {
+      const t = await newTenant();
+      const before = (await rawRows(haven, t)).length;
+      await haven.platform.db.app.transaction().execute(async (tx) => {
+        await sql`select set_config('app.scope', 'tenant', true), set_config('app.tenant_id', ${t}, true)`.execute(tx);
+        await audit.record(tx, member(t), { action: 'video.update', target: { type: 'video', id: 'direct' } });
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from audit_events where tenant_id = ${t}`.execute(tx);
+        assert.equal(rows[0]!.n, before + 1);
+      });
       assert.equal((await rawRows(haven, t)).length, before + 1);
     });
 
@@ -208,7 +235,9 @@ describe('audit trail', () => {
       let inserted!: () => void;
       const insertedSignal = new Promise<void>((r) => { inserted = r; });
       const slow = haven.platform.db.withTenant(t, async (tx) => {
-        await audit.record(tx, member(t), { action: 'video.update', target: { type: 'video', id: 'slow' } });
+        // A transaction's events are inserted just before it commits; a slow commit
+        // after that insert is what leaves a lower id uncommitted behind a higher one.
+        await insertEvents(tx, [buildRow(member(t), { action: 'video.update', target: { type: 'video', id: 'slow' } }, new Date(), haven.platform.pseudonymize)]);
         inserted();
         await held;
       });
@@ -284,11 +313,15 @@ describe('audit trail', () => {
         await audit.record(tx, member(t, other), { action: 'video.update', target: { type: 'video', id: 'v2' } });
       });
       await audit.checkpoint(t);
-      const erased = await haven.platform.db.withTenant(t, (tx) => audit.eraseSubject(tx, t, person, 'erased_7f3a'));
-      assert.equal(erased, 2);
+      const erased = await haven.platform.db.withTenant(t, async (tx) => {
+        // An event the erasing transaction itself recorded about the person is erased with the rest.
+        await audit.record(tx, member(t, other), { action: 'user.read', target: { type: 'user', id: person } });
+        return audit.eraseSubject(tx, t, person, 'erased_7f3a');
+      });
+      assert.equal(erased, 3);
       const rows = await rawRows(haven, t);
       assert.ok(!JSON.stringify(rows).includes(person), 'the id is gone everywhere');
-      assert.equal(rows.filter((r) => r.actor_erased_as === 'erased_7f3a' || r.target_erased_as === 'erased_7f3a').length, 2);
+      assert.equal(rows.filter((r) => r.actor_erased_as === 'erased_7f3a' || r.target_erased_as === 'erased_7f3a').length, 3);
       assert.ok(rows.some((r) => r.actor_id === other), 'other people are untouched');
       const report = await audit.verify(t);
       assert.equal(report.ok, true, JSON.stringify(report));
@@ -297,7 +330,7 @@ describe('audit trail', () => {
       assert.equal(asActor.items[0]!.actor.id, null);
       assert.equal(asActor.items[0]!.actor.erasedAs, 'erased_7f3a');
       const asTarget = await audit.search(t, { targetType: 'user', targetId: person });
-      assert.equal(asTarget.items.length, 1);
+      assert.equal(asTarget.items.length, 2);
     });
   });
 

@@ -17,6 +17,7 @@ import { startAuditWorkers } from './jobs.ts';
 import { createSealer } from './sealer.ts';
 import * as store from './store.ts';
 import { verifyChain, type VerifyReport } from './verify.ts';
+import { createAuditWriter } from './writer.ts';
 
 export type { AuditEvent, AuditTarget } from './events.ts';
 export { PLATFORM_TENANT_ID } from './events.ts';
@@ -88,10 +89,9 @@ export function createAuditService(platform: Platform): AuditService {
   const signer = createCheckpointSigner(platform.signingKey);
   const cursors = createCursorCodec(platform.signingKey);
   const sealer = createSealer(db, log);
+  const writer = createAuditWriter();
 
-  const record = async (tx: Tx, ctx: RequestContext, event: AuditEvent) => {
-    await store.insertEvent(tx, buildRow(ctx, event, clock.now(), pseudonymize));
-  };
+  const record = async (tx: Tx, ctx: RequestContext, event: AuditEvent) => writer.append(tx, buildRow(ctx, event, clock.now(), pseudonymize));
   const recordNow = (ctx: RequestContext, event: AuditEvent) => db.withTenant(eventTenant(ctx, event), (tx) => record(tx, ctx, event));
 
   async function tenantsWithChains(): Promise<string[]> {
@@ -120,8 +120,10 @@ export function createAuditService(platform: Platform): AuditService {
       return true;
     },
 
-    eraseSubject: (tx, tenantId, subjectId, erasurePseudonym) =>
-      store.eraseSubject(tx, tenantId, subjectId, subjectRef(pseudonymize, subjectId), erasurePseudonym),
+    async eraseSubject(tx, tenantId, subjectId, erasurePseudonym) {
+      await writer.flush(tx); // events this transaction recorded about the person are erased too
+      return store.eraseSubject(tx, tenantId, subjectId, subjectRef(pseudonymize, subjectId), erasurePseudonym);
+    },
 
     seal: (tenantId) => (tenantId ? sealer.sealTenant(tenantId, 'wait') : sealer.sealAll('wait')),
 

@@ -95,12 +95,20 @@ export const csvColumns = [
 // ── writing ──────────────────────────────────────────────────────────────
 
 /** The hot path of every audited write: one fixed statement, no query building. */
-export async function insertEvent(tx: Tx, r: AuditRow): Promise<void> {
-  await sql`
-    insert into audit_events (tenant_id, occurred_at, action, outcome, actor_type, actor_id, actor_ref, actor_via, actor_tenant_id,
-                              target_type, target_id, target_ref, request_id, ip_pseudonym, ua_pseudonym, diff, details)
-    values (${r.tenant_id}, ${r.occurred_at}, ${r.action}, ${r.outcome}, ${r.actor_type}, ${r.actor_id}, ${r.actor_ref}, ${r.actor_via}, ${r.actor_tenant_id},
-            ${r.target_type}, ${r.target_id}, ${r.target_ref}, ${r.request_id}, ${r.ip_pseudonym}, ${r.ua_pseudonym}, ${r.diff}::jsonb, ${r.details}::jsonb)`.execute(tx);
+/** Rows per INSERT: 17 parameters each, well under PostgreSQL's 65,535. */
+const INSERT_CHUNK = 1000;
+
+/** Appends rows in their given order (ids ascend with it), one statement per chunk. */
+export async function insertEvents(tx: Tx, rows: readonly AuditRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const values = rows.slice(i, i + INSERT_CHUNK).map((r) => sql`(
+      ${r.tenant_id}, ${r.occurred_at}, ${r.action}, ${r.outcome}, ${r.actor_type}, ${r.actor_id}, ${r.actor_ref}, ${r.actor_via}, ${r.actor_tenant_id},
+      ${r.target_type}, ${r.target_id}, ${r.target_ref}, ${r.request_id}, ${r.ip_pseudonym}, ${r.ua_pseudonym}, ${r.diff}::jsonb, ${r.details}::jsonb)`);
+    await sql`
+      insert into audit_events (tenant_id, occurred_at, action, outcome, actor_type, actor_id, actor_ref, actor_via, actor_tenant_id,
+                                target_type, target_id, target_ref, request_id, ip_pseudonym, ua_pseudonym, diff, details)
+      values ${sql.join(values)}`.execute(tx);
+  }
 }
 
 /** Nulls the subject's id wherever it acted or was acted on; the hashed refs stay. */

@@ -14,6 +14,24 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
 export type Db = Kysely<any>;
 export type Tx = Transaction<any>;
 
+/** Work queued by beforeCommit, per transaction opened by withTenant/withPlatform. */
+const commitWork = new WeakMap<Tx, Array<() => Promise<void>>>();
+
+/**
+ * Queues work to run inside tx after the caller's function returns, just
+ * before COMMIT: a module can gather what a transaction writes and send it as
+ * one statement. The work commits or rolls back with the transaction; when the
+ * caller's function throws, it never runs. Returns false, queuing nothing,
+ * when tx was not opened by withTenant/withPlatform (the caller then writes
+ * at once).
+ */
+export function beforeCommit(tx: Tx, work: () => Promise<void>): boolean {
+  const queue = commitWork.get(tx);
+  if (!queue) return false;
+  queue.push(work);
+  return true;
+}
+
 export interface Database {
   /** Kysely over the app role; use withTenant/withPlatform for work. */
   app: Db;
@@ -146,7 +164,12 @@ export function openDatabase(ownerUrl: string, appUrl: string, poolSize = 10): D
   const scoped = <T>(scope: Scope, tenantId: string, fn: (tx: Tx) => Promise<T>) =>
     scopedApp.transaction().execute(async (tx) => {
       await sql.raw(beginScoped(scope, tenantId)).execute(tx);
-      return fn(tx);
+      const queue: Array<() => Promise<void>> = [];
+      commitWork.set(tx, queue);
+      const result = await fn(tx);
+      // Work may queue more work; all of it runs before the commit.
+      for (let work = queue.shift(); work; work = queue.shift()) await work();
+      return result;
     });
 
   return {
