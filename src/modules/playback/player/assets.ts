@@ -1,5 +1,5 @@
 // The player's browser files: its own modules, styles and dictionaries
-// (assets/), and hls.js from the installed package — every byte from
+// (assets/), the web app's icon, and hls.js from the installed package — every byte from
 // Haven's origin, none from a CDN. Read once at start-up; the pages link to
 // them under a version path (/player/assets/v/<hash>/…), so they can be
 // cached for a year and a new release is fetched at once. Relative imports
@@ -27,9 +27,12 @@ const TYPES: Record<string, string> = {
   '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 
 const ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
+/** The web app's icon, so a player page (which browsers ask for an icon too) has one. */
+const ICON_FILE = fileURLToPath(new URL('../../../../web/public/favicon.svg', import.meta.url));
 
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
@@ -51,6 +54,7 @@ export function loadPlayerAssets(): PlayerAssets {
   };
   for (const file of walk(ASSETS_DIR)) add(relative(ASSETS_DIR, file).split(sep).join('/'), readFileSync(file));
   add('hls.mjs', readHlsJs());
+  add('favicon.svg', readFileSync(ICON_FILE));
   const all = createHash('sha256');
   for (const [name, asset] of [...files].sort(([a], [b]) => a.localeCompare(b))) all.update(name).update(asset.etag);
   const version = all.digest('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, 12);

@@ -51,6 +51,7 @@ export function renderPlayerPage(assets: PlayerAssets, input: PageInput): string
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="strict-origin-when-cross-origin">
 <title>${escapeHtml(t.pageTitle ?? 'Video')}</title>
+<link rel="icon" href="${assets.base}favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${assets.base}player.css">
 <link rel="modulepreload" href="${assets.base}hls.mjs">
 <script type="module" src="${assets.base}player.js"></script>
