@@ -90,11 +90,29 @@ async function pipeline(url: string, havenPid: number, session: SignedIn, clip: 
     const res = await fetch(`${url}/api/v1/videos/${videoId}`, { headers: { cookie: session.cookie } });
     const video = await res.json() as { status: string; playable: boolean; error: unknown };
     const now = performance.now();
-    if (video.playable && !firstPlayable) firstPlayable = now;
+    if (video.playable && !firstPlayable) {
+      firstPlayable = now;
+      await assertPlays(url, session, videoId);
+    }
     if (video.status === 'ready') return { readyMs: now - completedAt, firstPlayableMs: firstPlayable - completedAt, cpu: cpuSeconds(havenPid) - cpuBefore };
     if (video.status === 'failed') throw new Error(`the video failed: ${JSON.stringify(video.error)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** At first playable, a player gets the master playlist, a media playlist, the key and the first segment (not timed). */
+async function assertPlays(url: string, session: SignedIn, videoId: string): Promise<void> {
+  const fetchOk = async (target: URL, headers: Record<string, string> = {}) => {
+    const res = await fetch(target, { headers });
+    if (!res.ok) throw new Error(`first playable, but ${target.pathname} answered ${res.status}`);
+    return res;
+  };
+  const playback = await (await fetchOk(new URL(`/api/v1/videos/${videoId}/playback`, url), { cookie: session.cookie })).json() as { url: string };
+  const master = new URL(playback.url, url);
+  const playlistUrl = new URL((await (await fetchOk(master)).text()).split('\n').find((l) => l && !l.startsWith('#'))!, master);
+  const playlist = await (await fetchOk(playlistUrl)).text();
+  await fetchOk(new URL(/URI="([^"]+)",IV=/.exec(playlist)![1]!, playlistUrl));
+  await fetchOk(new URL(playlist.split('\n').find((l) => l && !l.startsWith('#'))!, playlistUrl));
 }
 
 await runBenchmark(async () => {

@@ -7,7 +7,7 @@ import type { Database } from '../../platform/db/database.ts';
 import { notFound } from '../../platform/errors.ts';
 import type { RequestContext } from '../identity/actor.ts';
 import { authorize } from '../identity/access.ts';
-import { renditionsOf } from './store.ts';
+import { isPlayable, renditionsOf } from './store.ts';
 
 const POLL_MS = 1000;
 const HEARTBEAT_MS = 15_000;
@@ -28,7 +28,7 @@ export async function progressSnapshot(db: Database, tenantId: string, videoId: 
     return {
       status: v.status,
       progress: { percent: v.progress_percent, step: v.progress_step },
-      playable: renditions.some((r) => r.status === 'ready'),
+      playable: renditions.some(isPlayable),
       error: v.error_code ? { code: v.error_code, message: v.error_message } : null,
       renditions: renditions.map((r) => ({ name: r.name, status: r.status })),
     };

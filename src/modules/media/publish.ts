@@ -1,7 +1,8 @@
-// Publishing: a rendition becomes ready and the master playlist is rewritten
-// to list exactly the ready renditions (under the video's row lock, so two
-// publishers never overwrite each other's view); the video becomes ready
-// when every rendition and its images are done.
+// Publishing: a rendition becomes streaming (offered while it encodes) or
+// ready, and the master playlist is rewritten to list exactly the playable
+// renditions (under the video's row lock, so two publishers never overwrite
+// each other's view); the video becomes ready when every rendition and its
+// images are done.
 import { sql } from 'kysely';
 import { renderMasterPlaylist, type Variant } from '../../platform/ffmpeg/index.ts';
 import type { Tx } from '../../platform/db/database.ts';
@@ -11,26 +12,51 @@ import { transcodeGroups } from './groups.ts';
 import type { VideoRef } from './jobs.ts';
 import { masterPlaylistKey, renditionDir } from './objects.ts';
 import type { PipelineDeps } from './pipeline.ts';
-import { markRenditionReady, type PublishedRendition, pipelineVideo, renditionsOf, type RenditionRow, uploadOfVideo } from './store.ts';
+import {
+  isPlayable, markRenditionReady, markRenditionStreaming, type PipelineVideo, type PublishedRendition, pipelineVideo, renditionsOf, type RenditionRow, uploadOfVideo,
+} from './store.ts';
 
 /** Returns false when the video stopped processing meanwhile (the caller then removes what it wrote). */
 export async function publishRendition(deps: PipelineDeps, ref: VideoRef, name: string, published: PublishedRendition): Promise<boolean> {
-  const { db, storage } = deps.platform;
-  return db.withTenant(ref.tenantId, async (tx) => {
+  return deps.platform.db.withTenant(ref.tenantId, async (tx) => {
     const video = await pipelineVideo(tx, ref.videoId, { lock: true });
     if (!video || video.status !== 'processing') return false;
     await markRenditionReady(tx, ref.videoId, name, published);
-    // The current generation's ready renditions only. During a replacement the
-    // previous ladder's master stays until the new ladder's first rendition is
-    // ready (not, say, its audio alone): that switches new viewers over.
-    const all = await renditionsOf(tx, ref.videoId);
-    const first = transcodeGroups(all, deps.platform.config.transcodeRenditionsPerJob)[0]?.[0];
-    if (video.previous_generation !== null && all.find((r) => r.name === first)?.status !== 'ready') return true;
-    const ready = all.filter((r) => r.status === 'ready');
-    const master = renderMasterPlaylist(ready.map((r) => variantOf(r, video.rendition_generation)));
-    await storage.forRegion(video.region).put(masterPlaylistKey(ref.tenantId, ref.videoId), Buffer.from(master), { contentType: 'application/vnd.apple.mpegurl' });
+    await writeMaster(deps, tx, video);
     return true;
   });
+}
+
+/**
+ * Offers a rendition whose encode is still running (its EVENT playlist lists
+ * the segments stored so far), so the video plays before its encode ends.
+ * Only for a first ladder: during a replacement the previous ladder plays
+ * until the new one's first rendition is ready. False when it was not
+ * offered (the video stopped processing, is being replaced, or the rendition
+ * is no longer pending).
+ */
+export async function publishStreaming(deps: Pick<PipelineDeps, 'platform'>, ref: VideoRef, name: string, estimate: Pick<PublishedRendition, 'bandwidth' | 'averageBandwidth' | 'codecs'>): Promise<boolean> {
+  return deps.platform.db.withTenant(ref.tenantId, async (tx) => {
+    const video = await pipelineVideo(tx, ref.videoId, { lock: true });
+    if (!video || video.status !== 'processing' || video.previous_generation !== null) return false;
+    if (!(await markRenditionStreaming(tx, ref.videoId, name, estimate))) return false;
+    await writeMaster(deps, tx, video);
+    return true;
+  });
+}
+
+/**
+ * Rewrites the master playlist to list the current generation's playable
+ * renditions, under the video's row lock. During a replacement the previous
+ * ladder's master stays until the new ladder's first rendition is ready (not,
+ * say, its audio alone): that switches new viewers over.
+ */
+async function writeMaster(deps: Pick<PipelineDeps, 'platform'>, tx: Tx, video: PipelineVideo): Promise<void> {
+  const all = await renditionsOf(tx, video.id);
+  const first = transcodeGroups(all, deps.platform.config.transcodeRenditionsPerJob)[0]?.[0];
+  if (video.previous_generation !== null && all.find((r) => r.name === first)?.status !== 'ready') return;
+  const master = renderMasterPlaylist(all.filter(isPlayable).map((r) => variantOf(r, video.rendition_generation)));
+  await deps.platform.storage.forRegion(video.region).put(masterPlaylistKey(video.tenant_id, video.id), Buffer.from(master), { contentType: 'application/vnd.apple.mpegurl' });
 }
 
 function variantOf(r: RenditionRow, generation: number): Variant {

@@ -1,17 +1,20 @@
 // media.transcode: encodes a group of renditions in one ffmpeg run, encrypts
 // each segment with the video's HLS key on its way into the store, and
 // publishes each rendition; the group with the top rendition also takes the
-// images from that run. Crash safety: a rendition's objects are referenced
-// only once it is marked ready, and an attempt first deletes whatever an
-// interrupted one left under the prefixes it is about to write; claims keep
-// a duplicate delivery from writing there at the same time.
-import { randomBytes } from 'node:crypto';
+// images from that run. The video's first rendition is published while it
+// encodes (progressive.ts). Crash safety: a rendition's objects are
+// referenced only once it is offered (streaming) or ready; an attempt first
+// deletes whatever an interrupted one left under the prefixes of renditions
+// not offered, and overwrites an offered one's in place; claims keep a
+// duplicate delivery from writing there at the same time.
 import { readFile, rm } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import {
-  AAC_LC_CODEC, avcCodecString, encryptSegment, MediaRejected, planLadder, reniceTool, renderMediaPlaylist, rungsOf, transcodeRenditions, type RenditionOutput, type Rung,
+  MediaRejected, parseMediaPlaylist, planLadder, reniceTool, renderMediaPlaylist, renditionIv, rungsOf, transcodeRenditions, type RenditionOutput, type Rung,
 } from '../../platform/ffmpeg/index.ts';
+import type { ObjectStore } from '../../platform/storage/index.ts';
 import type { JobContext } from '../../platform/jobs.ts';
 import { claimTask, type Claim } from './claims.ts';
 import { imagesGroup, transcodeGroups } from './groups.ts';
@@ -20,10 +23,10 @@ import type { VideoRef } from './jobs.ts';
 import { ensureVideoKeys, type VideoKeys } from './keys.ts';
 import { hlsKeyUriPlaceholder, imagesPrefix, renditionDir, renditionPrefix } from './objects.ts';
 import { ensureSource, loadVideo, mapLimit, type PipelineDeps, progressReporter, technicalOf } from './pipeline.ts';
-import { finishIfComplete, publishRendition } from './publish.ts';
+import { type ProgressivePublisher, publishWhileEncoding, type StoredSegment } from './progressive.ts';
+import { finishIfComplete, publishRendition, publishStreaming } from './publish.ts';
+import { bitRates, codecsOf, storeSegment } from './segments.ts';
 import { addStoredBytes, type PipelineVideo, pipelineVideo, type PublishedRendition, renditionsOf, type RenditionRow } from './store.ts';
-
-const SEGMENT_NAME = /^seg-\d{5}\.m4s$/;
 
 /**
  * The nice value of a group's encode while the video's first rendition is
@@ -40,7 +43,7 @@ export async function transcodeGroup(deps: PipelineDeps, data: VideoRef & { rend
   const video = await loadVideo(deps, data);
   if (!video || video.status !== 'processing') return { skipped: video?.status ?? 'gone' };
   const all = await db.withTenant(data.tenantId, (tx) => renditionsOf(tx, data.videoId));
-  const pending = all.filter((r) => data.renditions.includes(r.name) && r.status === 'pending');
+  const pending = all.filter((r) => data.renditions.includes(r.name) && r.status !== 'ready');
   const wantsImages = video.assets.complete !== true && sameGroup(imagesGroup(transcodeGroups(all, config.transcodeRenditionsPerJob), all), data.renditions);
 
   const claims: { task: string; claim: Claim }[] = [];
@@ -69,15 +72,15 @@ interface EncodeRun {
   yieldTo?: string;
 }
 
-/** The video's first rendition, when this run does not encode it and it is not published yet. */
+/** The video's first rendition, when this run does not encode it and it is not ready yet. */
 function firstRenditionPending(all: RenditionRow[], names: string[], perJob: number): string | undefined {
   const first = transcodeGroups(all, perJob)[0]?.[0];
   const row = first ? all.find((r) => r.name === first) : undefined;
-  return row && row.status === 'pending' && !names.includes(row.name) ? row.name : undefined;
+  return row && row.status !== 'ready' && !names.includes(row.name) ? row.name : undefined;
 }
 
 /**
- * Watches (by polling its row) for the first rendition to be published, then
+ * Watches (by polling its row) for the first rendition to be ready, then
  * gives the encode normal priority back. Stops with the encode.
  */
 function restorePriorityWhenPublished(deps: PipelineDeps, video: PipelineVideo, first: string, signal: AbortSignal): { started: (pid: number) => void; stop: () => void } {
@@ -88,7 +91,7 @@ function restorePriorityWhenPublished(deps: PipelineDeps, video: PipelineVideo, 
     void deps.platform.db.withTenant(video.tenant_id, (tx) => tx.selectFrom('renditions').select('status')
       .where('video_id', '=', video.id).where('name', '=', first).executeTakeFirst())
       .then((row) => {
-        if (stopped || pid === undefined || row?.status === 'pending') return;
+        if (stopped || pid === undefined || (row && row.status !== 'ready')) return;
         stop();
         if (!reniceTool(pid, 0)) deps.platform.log.debug({ videoId: video.id }, 'encode keeps its lower priority: raising it back is not permitted');
       }, () => undefined);
@@ -105,17 +108,30 @@ async function encodeAndPublish(deps: PipelineDeps, video: PipelineVideo, all: R
   const ref = { tenantId: video.tenant_id, videoId: video.id };
   const store = deps.platform.storage.forRegion(video.region);
   const rungs = rungsOf(planLadder(technicalOf(video).probe)).filter((r) => run.names.includes(r.name));
+  const dirOf = (name: string) => renditionDir(name, video.rendition_generation);
+  const prefixOf = (name: string) => renditionPrefix(ref.tenantId, ref.videoId, dirOf(name));
+  const keyOf = (name: string) => ({ hlsKey: keys.hlsKey, iv: renditionIv(keys.hlsKey, dirOf(name)), uri: hlsKeyUriPlaceholder(video.id, video.rendition_generation) });
+  const offered = new Set(all.filter((r) => r.status === 'streaming').map((r) => r.name));
   // Leftovers of an interrupted attempt are not referenced by anything yet; start clean.
-  const prefixOf = (name: string) => renditionPrefix(ref.tenantId, ref.videoId, renditionDir(name, video.rendition_generation));
-  for (const rung of rungs) await store.deletePrefix(prefixOf(rung.name));
+  // An offered rendition's objects are played meanwhile: this attempt overwrites them in place.
+  for (const rung of rungs) if (!offered.has(rung.name)) await store.deletePrefix(prefixOf(rung.name));
   if (run.images) await store.deletePrefix(imagesPrefix(ref.tenantId, ref.videoId));
 
   const source = await ensureSource(deps, video, keys, run.signal);
   const workDir = await deps.staging.attemptDir(video.region, video.id, run.attempt);
+  let progressive: ProgressivePublisher | undefined;
   try {
     const images = run.images ? planImages(video, workDir) : undefined;
     const weights = progressWeights(all, run.names);
     const priority = run.yieldTo ? restorePriorityWhenPublished(deps, video, run.yieldTo, run.signal) : undefined;
+    const first = progressiveRendition(deps, video, all, rungs);
+    if (first) {
+      const offeredBefore = offered.has(first.name) ? await offeredSegments(store, prefixOf(first.name)) : 0;
+      progressive = publishWhileEncoding({
+        rung: first, store, dir: join(workDir, first.name), prefix: prefixOf(first.name), key: keyOf(first.name), offeredBefore,
+        offer: (estimate) => publishStreaming(deps, ref, first.name, estimate), log: deps.platform.log.child({ videoId: video.id }),
+      });
+    }
     const outputs = await transcodeRenditions({
       input: source, outputDir: workDir, rungs, hasAudio: video.has_audio === true, durationMs: video.duration_ms ?? 0,
       sourceShortSide: video.width && video.height ? Math.min(video.width, video.height) : undefined,
@@ -124,10 +140,11 @@ async function encodeAndPublish(deps: PipelineDeps, video: PipelineVideo, all: R
       onProgress: progressReporter(deps, ref, `transcoding:${run.names.join(',') || 'images'}`, weights.from, weights.to),
       niceness: priority ? WHILE_FIRST_PENDING_NICENESS : undefined, onStart: priority?.started,
     }).finally(() => priority?.stop());
+    const storedEarly = (await progressive?.finish()) ?? new Map<string, StoredSegment>();
     for (const output of outputs) {
       const rung = rungs.find((r) => r.name === output.name)!;
       assertComplete(output, video.duration_ms ?? 0);
-      const stored = await storeRendition(deps, video, rung, output, keys.hlsKey);
+      const stored = await storeRendition(store, prefixOf(rung.name), rung, output, keyOf(rung.name), storedEarly);
       if (!(await publishRendition(deps, ref, rung.name, stored))) {
         // The video failed or was removed while this ran: nothing may stay behind.
         await store.deletePrefix(prefixOf(rung.name));
@@ -135,35 +152,48 @@ async function encodeAndPublish(deps: PipelineDeps, video: PipelineVideo, all: R
     }
     if (images) await publishImages(deps, video, images, keys.dataKey);
   } finally {
+    await progressive?.finish();
     await rm(workDir, { recursive: true, force: true });
   }
 }
 
-/** Encrypts and stores one rendition's segments, its init segment and playlist; returns what the master playlist needs. */
-async function storeRendition(deps: PipelineDeps, video: PipelineVideo, rung: Rung, output: RenditionOutput, hlsKey: Buffer): Promise<PublishedRendition> {
-  const store = deps.platform.storage.forRegion(video.region);
-  const prefix = renditionPrefix(video.tenant_id, video.id, renditionDir(rung.name, video.rendition_generation));
-  const iv = randomBytes(16);
+/**
+ * The rendition this run publishes while encoding: the video's first, when
+ * this run encodes it, it is not ready, and the video is not being replaced
+ * (then the previous ladder plays until the new one's first rendition is ready).
+ */
+function progressiveRendition(deps: PipelineDeps, video: PipelineVideo, all: RenditionRow[], rungs: Rung[]): Rung | undefined {
+  if (video.previous_generation !== null) return undefined;
+  const first = transcodeGroups(all, deps.platform.config.transcodeRenditionsPerJob)[0]?.[0];
+  const row = all.find((r) => r.name === first);
+  return row && row.status !== 'ready' ? rungs.find((r) => r.name === row.name) : undefined;
+}
+
+/** How many segments the playlist an earlier attempt offered lists. */
+async function offeredSegments(store: ObjectStore, prefix: string): Promise<number> {
+  const playlist = await store.get(`${prefix}index.m3u8`).then(text, () => undefined);
+  return playlist ? parseMediaPlaylist(playlist).segments.length : 0;
+}
+
+/**
+ * Encrypts and stores one rendition's segments (those not stored while it
+ * encoded), its init segment and final playlist; returns what the master
+ * playlist needs.
+ */
+async function storeRendition(
+  store: ObjectStore, prefix: string, rung: Rung, output: RenditionOutput, key: { hlsKey: Buffer; iv: Buffer; uri: string }, storedEarly: Map<string, StoredSegment>,
+): Promise<PublishedRendition> {
   const segments = output.playlist.segments;
-  const sizes = await mapLimit(segments, 4, async (segment) => {
-    if (!SEGMENT_NAME.test(segment.uri)) throw new Error(`unexpected segment name ${segment.uri}`);
-    const ciphertext = encryptSegment(await readFile(join(output.dir, segment.uri)), hlsKey, iv);
-    await store.put(`${prefix}${segment.uri}`, ciphertext, { contentType: 'video/iso.segment' });
-    return ciphertext.length;
-  });
+  const sizes = await mapLimit(segments, 4, async (segment) => storedEarly.get(segment.uri)?.size ?? storeSegment(store, prefix, output.dir, segment.uri, key));
   const init = await readFile(join(output.dir, 'init.mp4'));
   await store.put(`${prefix}init.mp4`, init, { contentType: 'video/mp4' });
-  const playlist = Buffer.from(renderMediaPlaylist({ ...output.playlist, map: 'init.mp4' }, hlsKeyUriPlaceholder(video.id, video.rendition_generation), iv));
+  const playlist = Buffer.from(renderMediaPlaylist({ ...output.playlist, map: 'init.mp4' }, key.uri, key.iv));
   await store.put(`${prefix}index.m3u8`, playlist, { contentType: 'application/vnd.apple.mpegurl' });
 
   const seconds = segments.reduce((sum, s) => sum + s.duration, 0);
   const bytes = sizes.reduce((sum, n) => sum + n, 0);
-  // Peak over full-length segments: a short last segment says little about the rate.
-  const rates = segments.map((s, i) => ({ rate: (sizes[i]! * 8) / Math.max(s.duration, 0.001), full: s.duration >= 1 }));
-  const peak = Math.max(...(rates.some((r) => r.full) ? rates.filter((r) => r.full) : rates).map((r) => r.rate));
-  const codecs = rung.kind === 'audio' ? AAC_LC_CODEC : [avcCodecString(init) ?? 'avc1.640028', ...(rung.audioBitrate ? [AAC_LC_CODEC] : [])].join(',');
   return {
-    bandwidth: Math.ceil(peak), averageBandwidth: Math.ceil((bytes * 8) / Math.max(seconds, 0.001)), codecs,
+    ...bitRates(segments.map((s, i) => ({ duration: s.duration, size: sizes[i]! }))), codecs: codecsOf(rung, init),
     segmentCount: segments.length, bytes: bytes + init.length + playlist.length, durationMs: Math.round(seconds * 1000),
   };
 }

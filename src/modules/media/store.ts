@@ -75,9 +75,14 @@ export interface RenditionRow {
   segment_count: number;
   bytes: number;
   duration_ms: number | null;
-  status: 'pending' | 'ready';
+  /** pending → streaming (published while still encoding) → ready. */
+  status: RenditionStatus;
   ready_at: Date | null;
 }
+
+export type RenditionStatus = 'pending' | 'streaming' | 'ready';
+/** A viewer can play a streaming or ready rendition (SQL elsewhere: status in ('streaming', 'ready')). */
+export const isPlayable = (r: { status: string }) => r.status === 'ready' || r.status === 'streaming';
 
 /** The current generation's renditions (the ladder being built or played). */
 const currentGeneration = (videoId: string) => sql<number>`(select rendition_generation from videos where id = ${videoId})`;
@@ -118,11 +123,20 @@ export interface PublishedRendition { bandwidth: number; averageBandwidth: numbe
 export async function markRenditionReady(tx: Tx, videoId: string, name: string, r: PublishedRendition): Promise<boolean> {
   const res = await tx.updateTable('renditions')
     .set({ status: 'ready', ready_at: sql`clock_timestamp()`, bandwidth: r.bandwidth, average_bandwidth: r.averageBandwidth, codecs: r.codecs, segment_count: r.segmentCount, bytes: r.bytes, duration_ms: r.durationMs })
-    .where('video_id', '=', videoId).where('generation', '=', currentGeneration(videoId)).where('name', '=', name).where('status', '=', 'pending')
+    .where('video_id', '=', videoId).where('generation', '=', currentGeneration(videoId)).where('name', '=', name).where('status', 'in', ['pending', 'streaming'])
     .executeTakeFirst();
   if (Number(res.numUpdatedRows) !== 1) return false;
   await addStoredBytes(tx, videoId, r.bytes);
   return true;
+}
+
+/** A pending rendition goes out while it is still encoding; false when it is not pending (any more). */
+export async function markRenditionStreaming(tx: Tx, videoId: string, name: string, r: Pick<PublishedRendition, 'bandwidth' | 'averageBandwidth' | 'codecs'>): Promise<boolean> {
+  const res = await tx.updateTable('renditions')
+    .set({ status: 'streaming', bandwidth: r.bandwidth, average_bandwidth: r.averageBandwidth, codecs: r.codecs })
+    .where('video_id', '=', videoId).where('generation', '=', currentGeneration(videoId)).where('name', '=', name).where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
 }
 
 // ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Tx } from '../../platform/db/database.ts';
 import type { VideoViewExtension } from '../library/view.ts';
 import type { TechnicalRecord } from './pipeline.ts';
-import { type RenditionRow, renditionsOfMany } from './store.ts';
+import { isPlayable, type RenditionRow, renditionsOfMany } from './store.ts';
 
 const rendition = z.object({
   name: z.string(),
@@ -14,7 +14,7 @@ const rendition = z.object({
   height: z.number().nullable(),
   bandwidth: z.number().describe('Peak bits per second (HLS BANDWIDTH)'),
   codecs: z.string(),
-  status: z.enum(['pending', 'ready']),
+  status: z.enum(['pending', 'streaming', 'ready']).describe('streaming: offered while it is still encoding (its playlist grows until it is ready)'),
   readyAt: z.date().nullable(),
 });
 
@@ -37,13 +37,13 @@ const technical = z.object({
 });
 
 export const mediaFields = {
-  playable: z.boolean().describe('A rendition is ready: playback can start while the rest is still processing'),
+  playable: z.boolean().describe('A rendition is ready or streaming: playback can start while the rest is still processing'),
   renditions: z.array(rendition),
   technical: technical.nullable(),
 };
 
 /** `renditions` are the current ladder's; `playable` also counts a previous ladder still played during a replacement. */
-export function mediaView(renditions: RenditionRow[], record: TechnicalRecord | Record<string, never> | null, playable = renditions.some((r) => r.status === 'ready')) {
+export function mediaView(renditions: RenditionRow[], record: TechnicalRecord | Record<string, never> | null, playable = renditions.some(isPlayable)) {
   const rec = record && 'probe' in record ? record : undefined;
   return {
     playable,
@@ -73,7 +73,7 @@ export const mediaViewExtension: VideoViewExtension = {
     const out = new Map<string, Record<string, unknown>>();
     for (const t of technicals) {
       const mine = renditions.filter((r) => r.video_id === t.id);
-      out.set(t.id, mediaView(mine.filter((r) => r.current), t.technical, mine.some((r) => r.status === 'ready')));
+      out.set(t.id, mediaView(mine.filter((r) => r.current), t.technical, mine.some(isPlayable)));
     }
     return out;
   },

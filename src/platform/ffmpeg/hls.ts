@@ -1,9 +1,9 @@
 // HLS text and AES-128 segment encryption. Segments are encrypted whole with
 // AES-128-CBC and PKCS#7 padding (METHOD=AES-128, RFC 8216 §4.3.2.4), one
-// random IV per rendition stated in the playlist. The init segment (codec
+// IV per rendition stated in the playlist. The init segment (codec
 // configuration only, no picture or sound) precedes the key tag and stays
 // in the clear, which every HLS player handles.
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 
 export interface MediaPlaylist {
   targetDuration: number;
@@ -12,7 +12,7 @@ export interface MediaPlaylist {
   segments: { uri: string; duration: number }[];
 }
 
-/** Reads the playlists ffmpeg writes (VOD, one map, no keys). */
+/** Reads the playlists ffmpeg writes (growing while it encodes, one map, no keys). */
 export function parseMediaPlaylist(text: string): MediaPlaylist {
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   if (lines[0] !== '#EXTM3U') throw new Error('not an HLS playlist');
@@ -43,20 +43,36 @@ export function decryptSegment(ciphertext: Buffer, key: Buffer, iv: Buffer): Buf
   return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
 }
 
-/** The media playlist as stored: the same segments, under one AES-128 key tag. */
-export function renderMediaPlaylist(playlist: MediaPlaylist, keyUri: string, iv: Buffer): string {
+/**
+ * The IV of a rendition's segments: derived from the ladder's key and the
+ * rendition's directory, so an encode that is retried after its first
+ * segments were already offered writes segments any viewer can decrypt with
+ * the playlist it already has. The IV is public (it is in the playlist); it
+ * only has to differ between renditions under one key.
+ */
+export function renditionIv(hlsKey: Buffer, rendition: string): Buffer {
+  return createHmac('sha256', hlsKey).update(`haven-hls-iv:${rendition}`).digest().subarray(0, 16);
+}
+
+/**
+ * The media playlist as stored: the same segments, under one AES-128 key tag.
+ * A rendition still encoding is an EVENT playlist without an end, which
+ * players reload and play from the start while it grows.
+ */
+export function renderMediaPlaylist(playlist: MediaPlaylist, keyUri: string, iv: Buffer, opts: { growing?: boolean } = {}): string {
   const lines = [
     '#EXTM3U',
     '#EXT-X-VERSION:7',
     `#EXT-X-TARGETDURATION:${Math.max(1, Math.ceil(playlist.targetDuration))}`,
     '#EXT-X-MEDIA-SEQUENCE:0',
-    '#EXT-X-PLAYLIST-TYPE:VOD',
+    `#EXT-X-PLAYLIST-TYPE:${opts.growing ? 'EVENT' : 'VOD'}`,
     '#EXT-X-INDEPENDENT-SEGMENTS',
   ];
   if (playlist.map) lines.push(`#EXT-X-MAP:URI="${playlist.map}"`);
   lines.push(`#EXT-X-KEY:METHOD=AES-128,URI="${keyUri}",IV=0x${iv.toString('hex')}`);
   for (const s of playlist.segments) lines.push(`#EXTINF:${s.duration.toFixed(6)},`, s.uri);
-  lines.push('#EXT-X-ENDLIST', '');
+  if (!opts.growing) lines.push('#EXT-X-ENDLIST');
+  lines.push('');
   return lines.join('\n');
 }
 

@@ -1,6 +1,8 @@
 // ffmpeg and ffprobe behind a small interface, with no knowledge of videos,
 // tenants or storage (DESIGN §3): probe, validate, plan, transcode, images.
-export { avcCodecString, AAC_LC_CODEC, decryptSegment, encryptSegment, keyTagOf, parseMediaPlaylist, renderMasterPlaylist, renderMediaPlaylist, type MediaPlaylist, type Variant } from './hls.ts';
+export {
+  avcCodecString, AAC_LC_CODEC, decryptSegment, encryptSegment, keyTagOf, parseMediaPlaylist, renderMasterPlaylist, renderMediaPlaylist, renditionIv, type MediaPlaylist, type Variant,
+} from './hls.ts';
 export { fitWidth, poster, storyboard, storyboardLayout, storyboardVtt, thumbnails, type ImageSize, type StoryboardLayout } from './images.ts';
 export { planLadder, rungsOf, type AudioRung, type Ladder, type Rung, type VideoRung } from './ladder.ts';
 export { MediaRejected, mediaProblemCodes, type MediaProblem, type MediaProblemCode } from './problems.ts';

@@ -135,7 +135,9 @@ function aacArgs(bitrate: number): string[] {
 function hlsArgs(outputDir: string, name: string): string[] {
   const dir = join(outputDir, name);
   return [
-    '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod', '-hls_segment_type', 'fmp4',
+    // An EVENT playlist is rewritten (to a temporary file, then renamed) after every segment, so a
+    // rendition can be published while it encodes; at the end it is complete, as a VOD one would be.
+    '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'event', '-hls_segment_type', 'fmp4',
     '-hls_flags', 'independent_segments', '-hls_fmp4_init_filename', 'init.mp4', '-start_number', '0',
     '-hls_segment_filename', join(dir, 'seg-%05d.m4s'), join(dir, 'index.m3u8'),
   ];

@@ -17769,7 +17769,7 @@ export interface paths {
                                 id: string;
                                 language: string | null;
                                 ownerId: string | null;
-                                /** @description A rendition is ready: playback can start while the rest is still processing */
+                                /** @description A rendition is ready or streaming: playback can start while the rest is still processing */
                                 playable: boolean;
                                 progress: {
                                     percent: number;
@@ -17789,8 +17789,11 @@ export interface paths {
                                     kind: "video" | "audio";
                                     name: string;
                                     readyAt: string | null;
-                                    /** @enum {string} */
-                                    status: "pending" | "ready";
+                                    /**
+                                     * @description streaming: offered while it is still encoding (its playlist grows until it is ready)
+                                     * @enum {string}
+                                     */
+                                    status: "pending" | "streaming" | "ready";
                                     width: number | null;
                                 }[];
                                 /** @enum {string} */
@@ -17976,7 +17979,7 @@ export interface paths {
                             id: string;
                             language: string | null;
                             ownerId: string | null;
-                            /** @description A rendition is ready: playback can start while the rest is still processing */
+                            /** @description A rendition is ready or streaming: playback can start while the rest is still processing */
                             playable: boolean;
                             progress: {
                                 percent: number;
@@ -17996,8 +17999,11 @@ export interface paths {
                                 kind: "video" | "audio";
                                 name: string;
                                 readyAt: string | null;
-                                /** @enum {string} */
-                                status: "pending" | "ready";
+                                /**
+                                 * @description streaming: offered while it is still encoding (its playlist grows until it is ready)
+                                 * @enum {string}
+                                 */
+                                status: "pending" | "streaming" | "ready";
                                 width: number | null;
                             }[];
                             /** @enum {string} */
@@ -18308,7 +18314,7 @@ export interface paths {
                             id: string;
                             language: string | null;
                             ownerId: string | null;
-                            /** @description A rendition is ready: playback can start while the rest is still processing */
+                            /** @description A rendition is ready or streaming: playback can start while the rest is still processing */
                             playable: boolean;
                             progress: {
                                 percent: number;
@@ -18328,8 +18334,11 @@ export interface paths {
                                 kind: "video" | "audio";
                                 name: string;
                                 readyAt: string | null;
-                                /** @enum {string} */
-                                status: "pending" | "ready";
+                                /**
+                                 * @description streaming: offered while it is still encoding (its playlist grows until it is ready)
+                                 * @enum {string}
+                                 */
+                                status: "pending" | "streaming" | "ready";
                                 width: number | null;
                             }[];
                             /** @enum {string} */

@@ -27,7 +27,7 @@ export async function videoWithPolicy(tx: Tx, videoId: string): Promise<VideoAcc
     .selectFrom('videos as v')
     .leftJoin('video_access_policies as p', 'p.video_id', 'v.id')
     .select(['v.id', 'v.tenant_id', 'v.region', 'v.status', 'v.published_state', 'p.policy', 'p.version', 'p.password_version'])
-    .select(sql<boolean>`v.status = 'ready' or exists (select 1 from renditions r where r.video_id = v.id and r.status = 'ready')`.as('playable'))
+    .select(sql<boolean>`v.status = 'ready' or exists (select 1 from renditions r where r.video_id = v.id and r.status in ('streaming', 'ready'))`.as('playable'))
     .where('v.id', '=', videoId)
     .executeTakeFirst()) as VideoAccessRow | undefined;
 }

@@ -76,7 +76,7 @@ export function registerPlaybackRoute(app: HttpServer, deps: Deps): void {
     const video = await platform.db.withTenant(basis.tenantId, async (tx) => {
       const found = await playableVideo(tx, videoId);
       if (!found) return undefined;
-      if (found.readyRenditions > 0 && isStaffViewer(req.ctx, basis.tenantId)) {
+      if (found.playableRenditions > 0 && isStaffViewer(req.ctx, basis.tenantId)) {
         await audit.record(tx, { ...req.ctx, tenantId: basis.tenantId }, {
           action: 'video.playback.staff',
           target: { type: 'video', id: videoId },
@@ -87,7 +87,7 @@ export function registerPlaybackRoute(app: HttpServer, deps: Deps): void {
       return found;
     });
     if (!video) throw new AppError('video_not_found', 404, 'No video with that id exists.');
-    if (video.readyRenditions === 0) throw new AppError('video_not_playable', 409, 'This video is still being processed; try again in a moment.');
+    if (video.playableRenditions === 0) throw new AppError('video_not_playable', 409, 'This video is still being processed; try again in a moment.');
 
     const issued = tokens.issue(basis, { ip: basis.bindIp ? req.ip : undefined });
     reply.header('cache-control', 'private, no-store');

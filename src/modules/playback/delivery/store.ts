@@ -9,7 +9,7 @@ export interface PlayableVideo {
   durationMs: number | null;
   hasPoster: boolean;
   hasStoryboard: boolean;
-  readyRenditions: number;
+  playableRenditions: number;
 }
 
 interface AssetsJson { poster?: unknown; storyboard?: unknown }
@@ -19,7 +19,7 @@ export async function playableVideo(tx: Tx, videoId: string): Promise<PlayableVi
     .selectFrom('videos as v')
     .select((eb) => [
       'v.id', 'v.title', 'v.duration_ms', 'v.assets',
-      eb.selectFrom('renditions as r').select(eb.fn.countAll<string>().as('n')).whereRef('r.video_id', '=', 'v.id').where('r.status', '=', 'ready').as('ready_renditions'),
+      eb.selectFrom('renditions as r').select(eb.fn.countAll<string>().as('n')).whereRef('r.video_id', '=', 'v.id').where('r.status', 'in', ['streaming', 'ready']).as('playable_renditions'),
     ])
     .where('v.id', '=', videoId)
     .executeTakeFirst();
@@ -31,6 +31,6 @@ export async function playableVideo(tx: Tx, videoId: string): Promise<PlayableVi
     durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
     hasPoster: Boolean(assets.poster),
     hasStoryboard: Boolean(assets.storyboard),
-    readyRenditions: Number(row.ready_renditions ?? 0),
+    playableRenditions: Number(row.playable_renditions ?? 0),
   };
 }

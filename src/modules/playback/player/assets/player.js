@@ -210,7 +210,9 @@ async function refreshToken() {
 /** Beacons go with the token and the playback id that /playback issued together. */
 const beaconAuth = () => playback && { url: playback.beaconUrl ?? '/api/v1/playback/beacons', token: playback.token, playbackId: playback.playbackId };
 
-function attachHls(startPosition = -1) {
+// Playback starts at the beginning (or where it was), also for a rendition
+// still encoding, whose EVENT playlist hls.js would otherwise join at its end.
+function attachHls(startPosition = 0) {
   stopPlaybackEngine();
   if (!playback) return;
   if (!Hls.isSupported()) {
@@ -276,7 +278,7 @@ async function diagnose(instance) {
     playback = fresh;
     scheduleRefresh(skewMs);
     const wasPlaying = !video.paused;
-    attachHls(video.currentTime || -1);
+    attachHls(video.currentTime || 0);
     if (wasPlaying) video.play().catch(() => {});
   } catch (err) {
     showRefusal(err);
@@ -328,7 +330,7 @@ root.havenPlayer = {
   get hls() { return hls; },
   get token() { return playback?.token; },
   video,
-  restart: () => attachHls(video.currentTime || -1),
+  restart: () => attachHls(video.currentTime || 0),
   renewToken: refreshToken,
 };
 

@@ -251,6 +251,7 @@ export const de: Messages = {
   'library.tech.bandwidth': 'Bandbreite',
   'library.tech.codecs': 'Codecs',
   'library.tech.rendition.pending': 'Ausstehend',
+  'library.tech.rendition.streaming': 'Abspielbar, wird noch kodiert',
   'library.tech.rendition.ready': 'Bereit',
   'library.tech.source': 'Quelldatei',
   'library.tech.noRecord': 'Noch keine technischen Angaben.',

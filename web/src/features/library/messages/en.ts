@@ -251,6 +251,7 @@ export const en: Messages = {
   'library.tech.bandwidth': 'Bandwidth',
   'library.tech.codecs': 'Codecs',
   'library.tech.rendition.pending': 'Pending',
+  'library.tech.rendition.streaming': 'Playable, still encoding',
   'library.tech.rendition.ready': 'Ready',
   'library.tech.source': 'Source file',
   'library.tech.noRecord': 'No technical record yet.',

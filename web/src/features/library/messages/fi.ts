@@ -251,6 +251,7 @@ export const fi: Messages = {
   'library.tech.bandwidth': 'Kaistanleveys',
   'library.tech.codecs': 'Koodekit',
   'library.tech.rendition.pending': 'Odottaa',
+  'library.tech.rendition.streaming': 'Toistettavissa, koodaus kesken',
   'library.tech.rendition.ready': 'Valmis',
   'library.tech.source': 'Lähdetiedosto',
   'library.tech.noRecord': 'Ei vielä teknisiä tietoja.',

@@ -251,6 +251,7 @@ export const sv: Messages = {
   'library.tech.bandwidth': 'Bandbredd',
   'library.tech.codecs': 'Kodekar',
   'library.tech.rendition.pending': 'Väntar',
+  'library.tech.rendition.streaming': 'Spelas medan den kodas',
   'library.tech.rendition.ready': 'Klar',
   'library.tech.source': 'Källfil',
   'library.tech.noRecord': 'Ingen teknisk information än.',
