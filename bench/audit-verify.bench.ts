@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { seedSealedHistory, startStandaloneHaven } from '../test/helpers/audit.ts';
-import { repoRoot } from './lib/haven.ts';
+import { HAVEN_NODE_FLAGS, repoRoot } from './lib/haven.ts';
 import { runBenchmark, track } from './lib/processes.ts';
 import { emitResult, median } from './lib/result.ts';
 
@@ -37,10 +37,11 @@ await runBenchmark(async () => {
       entries = report.entries;
     }
 
-    const script = `import { auditCommand } from ${JSON.stringify(`${repoRoot}src/cli/audit-command.ts`)};
-      process.exitCode = await auditCommand.run({ tenant: ${JSON.stringify(tenant.slug)} }, ['verify']);`;
+    // The haven command itself, as an operator runs it (bin/haven.js, with the flags of npm start).
     const t0 = performance.now();
-    const cli = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8', env: { PATH: process.env.PATH, ...standalone.env }, timeout: 300_000 });
+    const cli = spawnSync(process.execPath, [...HAVEN_NODE_FLAGS, 'bin/haven.js', 'audit', 'verify', '--tenant', tenant.slug], {
+      cwd: repoRoot, encoding: 'utf8', env: { PATH: process.env.PATH, ...standalone.env }, timeout: 300_000,
+    });
     const cliSeconds = (performance.now() - t0) / 1000;
     if (cli.status !== 0) throw new Error(`haven audit verify exited ${cli.status}: ${cli.stdout}${cli.stderr}`);
     process.stdout.write(cli.stdout);

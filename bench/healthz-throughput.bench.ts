@@ -3,6 +3,10 @@
 // Fastify server with the same route, each in its own process while
 // autocannon loads it from this one; target ratio ≥ 0.8.
 //
+// A third server shows what part of the gap the required middleware itself
+// takes: bare Fastify plus Haven's own request ids, security headers and
+// latency histogram, nothing else (bench/lib/bare-healthz-server.ts).
+//
 // Both servers stay up and are loaded in alternating slices (bare, Haven,
 // Haven, bare), so background load on a shared machine falls on both alike
 // instead of deciding the ratio. CPU time per request is reported too: it
@@ -44,33 +48,38 @@ function totals(slices: (LoadResult & { cpuMs: number })[]): Totals {
   };
 }
 
-async function startBareFastify(): Promise<Server> {
+async function startBareFastify(required = false): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['bench/lib/bare-healthz-server.ts', String(port)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = ['bench/lib/bare-healthz-server.ts', String(port), ...(required ? ['required'] : [])];
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
   track({ stop: () => terminate(child) });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('listening on')) resolve(); });
     void exited(child).then((code) => reject(new Error(`bare Fastify server exited (${code}) before listening`)));
   });
-  return { name: 'bare Fastify', healthzUrl: `http://127.0.0.1:${port}/healthz`, pid: child.pid! };
+  return { name: required ? 'bare Fastify + required middleware' : 'bare Fastify', healthzUrl: `http://127.0.0.1:${port}/healthz`, pid: child.pid! };
 }
 
 await runBenchmark(async () => {
   process.stdout.write('initializing a data dir (first start: initdb, migrations, secrets)…\n');
   const dataDir = await initializedDataDir();
   const bare = await startBareFastify();
+  const floor = await startBareFastify(true);
   const havenProcess = await startHavenProcess(dataDir);
   const haven: Server = { name: 'Haven', healthzUrl: `${havenProcess.url}/healthz`, pid: havenProcess.pid };
-  for (const server of [bare, haven]) await loadTest(server.healthzUrl, CONNECTIONS, WARM_UP_SECONDS);
+  for (const server of [bare, floor, haven]) await loadTest(server.healthzUrl, CONNECTIONS, WARM_UP_SECONDS);
 
   const bareSlices = [await slice(bare)];
+  const floorSlices = [await slice(floor)];
   const havenSlices = [await slice(haven), await slice(haven)];
+  floorSlices.push(await slice(floor));
   bareSlices.push(await slice(bare));
   const b = totals(bareSlices);
+  const f = totals(floorSlices);
   const h = totals(havenSlices);
 
   const ratio = h.requestsPerSecond / b.requestsPerSecond;
-  const allAnswered = b.failed === 0 && h.failed === 0;
+  const allAnswered = b.failed === 0 && h.failed === 0 && f.failed === 0;
   if (!allAnswered) process.stdout.write('some requests failed or were not 2xx: the comparison does not count\n');
   const seconds = 2 * SLICE_SECONDS;
   emitResult({
@@ -85,7 +94,11 @@ await runBenchmark(async () => {
       { label: 'bare Fastify p99 latency (worse slice)', value: b.worstP99Ms, unit: 'ms' },
       { label: 'bare Fastify CPU time per request', value: b.cpuMicrosPerRequest, unit: 'µs' },
       { label: 'bare Fastify failed or non-2xx requests', value: b.failed, unit: '' },
+      { label: `bare Fastify + required middleware, ${CONNECTIONS} connections, ${seconds} s`, value: f.requestsPerSecond, unit: 'req/s' },
+      { label: 'bare Fastify + required middleware CPU time per request', value: f.cpuMicrosPerRequest, unit: 'µs' },
       { label: 'throughput ratio Haven / bare Fastify', value: ratio, unit: '' },
+      { label: 'throughput ratio bare Fastify + required middleware / bare Fastify', value: f.requestsPerSecond / b.requestsPerSecond, unit: '' },
+      { label: 'throughput ratio Haven / bare Fastify + required middleware', value: h.requestsPerSecond / f.requestsPerSecond, unit: '' },
       { label: 'CPU per request ratio Haven / bare Fastify', value: h.cpuMicrosPerRequest / b.cpuMicrosPerRequest, unit: '' },
     ],
     targets: [{

@@ -15,9 +15,8 @@ import { loadConfig } from '../src/config.ts';
 import { withDatabaseName } from '../src/platform/db/database.ts';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.ts';
 import { startHaven } from '../src/main.ts';
-import { CHROMIUM_ARGS, SESSION_COOKIE } from '../test/helpers/browser.ts';
+import { launchBrowser, SESSION_COOKIE } from '../test/helpers/browser.ts';
 import { ApiClient } from '../test/helpers/client.ts';
-import { chromium } from 'playwright-core';
 import { repoRoot } from './lib/haven.ts';
 import { freePort, runBenchmark, track } from './lib/processes.ts';
 import { emitResult, median } from './lib/result.ts';
@@ -62,7 +61,7 @@ await runBenchmark(async () => {
   const count = await api.get('/api/v1/videos?facets=true&limit=1');
   process.stdout.write(`the tenant holds ${count.body.facets?.total ?? '?'} videos\n`);
 
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchBrowser();
   track({ stop: () => browser.close() });
   const fcp: number[] = [];
   const tti: number[] = [];

@@ -6,8 +6,7 @@
 // (requestVideoFrameCallback) with play pressed the moment the player is
 // ready, as a viewer would. Each load is a fresh browser context (empty
 // cache), median of several. Target: first frame ≤ 1.5 s.
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS } from '../test/helpers/browser.ts';
+import { launchBrowser } from '../test/helpers/browser.ts';
 import { playableVideo } from './lib/playback.ts';
 import { runBenchmark, track } from './lib/processes.ts';
 import { emitResult, median } from './lib/result.ts';
@@ -18,7 +17,7 @@ const TARGET_MS = 1500;
 await runBenchmark(async () => {
   process.stdout.write('starting Haven, uploading and transcoding a clip…\n');
   const video = await playableVideo();
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchBrowser();
   track({ stop: () => browser.close() });
   const ready: number[] = [];
   const frame: number[] = [];
