@@ -102,18 +102,28 @@ export function errorText(err: ApiError | Error | unknown): string {
   return translate(currentLanguage, 'shell.error.unknown');
 }
 
-/** Formats dates and numbers in the UI's language. */
+/**
+ * Formats dates and numbers in the UI's language. The Intl formatters are made
+ * once per language: constructing one costs far more than formatting with it,
+ * and a page of the library formats hundreds of counts and dates.
+ */
 export function useFormat() {
   const { language } = useI18n();
-  return useMemo(() => ({
-    date: (value: string | number | Date) => new Intl.DateTimeFormat(language, { dateStyle: 'medium' }).format(new Date(value)),
-    dateTime: (value: string | number | Date) => new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(value)),
-    number: (value: number) => new Intl.NumberFormat(language).format(value),
-    bytes: (value: number) => {
-      const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-      let v = value; let i = 0;
-      while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-      return `${new Intl.NumberFormat(language, { maximumFractionDigits: i ? 1 : 0 }).format(v)} ${units[i]}`;
-    },
-  }), [language]);
+  return useMemo(() => {
+    const date = new Intl.DateTimeFormat(language, { dateStyle: 'medium' });
+    const dateTime = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' });
+    const number = new Intl.NumberFormat(language);
+    const sizes = [new Intl.NumberFormat(language, { maximumFractionDigits: 0 }), new Intl.NumberFormat(language, { maximumFractionDigits: 1 })] as const;
+    return {
+      date: (value: string | number | Date) => date.format(new Date(value)),
+      dateTime: (value: string | number | Date) => dateTime.format(new Date(value)),
+      number: (value: number) => number.format(value),
+      bytes: (value: number) => {
+        const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+        let v = value; let i = 0;
+        while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+        return `${sizes[i ? 1 : 0].format(v)} ${units[i]}`;
+      },
+    };
+  }, [language]);
 }

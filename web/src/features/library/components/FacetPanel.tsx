@@ -1,5 +1,6 @@
 // Facets beside the results: counts of the matching videos per tag, status,
 // publish state, month and duration; choosing one narrows the search.
+import { useMemo } from 'react';
 import { useFormat, useLanguage, useT } from '../../../app/i18n.tsx';
 import { type LibrarySearch, PUBLISH_STATES, STATUSES } from '../search.ts';
 import type { Facets } from '../types.ts';
@@ -18,9 +19,10 @@ export function FacetPanel({ facets, search, onChange }: Props) {
   const t = useT();
   const format = useFormat();
   const { language } = useLanguage();
+  const months = useMemo(() => new Intl.DateTimeFormat(language, { month: 'long', year: 'numeric', timeZone: 'UTC' }), [language]);
   const monthName = (value: string) => {
     const [y, m] = value.split('-').map(Number) as [number, number];
-    return new Intl.DateTimeFormat(language, { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(Date.UTC(y, m - 1, 1)));
+    return months.format(new Date(Date.UTC(y, m - 1, 1)));
   };
   const tagValues = [...new Set([...(facets?.tags.map((f) => f.value) ?? []), ...search.tags])];
   const count = (n: number | undefined) => format.number(n ?? 0);
