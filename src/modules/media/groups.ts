@@ -19,6 +19,11 @@ export function transcodeGroups(renditions: GroupedRendition[], perJob: number):
   return groups;
 }
 
+/** The rendition published first: the first group's only one (the lowest video rendition, or the audio of a sound-only file). */
+export function firstRendition(renditions: GroupedRendition[], perJob: number): string | undefined {
+  return transcodeGroups(renditions, perJob)[0]?.[0];
+}
+
 /** The group that also produces the images: the one with the top video rendition (whose run decodes at full size). */
 export function imagesGroup(groups: string[][], renditions: GroupedRendition[]): string[] | undefined {
   const short = (r: GroupedRendition) => Math.min(r.width ?? 0, r.height ?? 0);

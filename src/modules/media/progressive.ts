@@ -20,7 +20,7 @@ import { bitRates, codecsOf, storeSegment } from './segments.ts';
 
 const PASS_MS = 500;
 /** Stored before the rendition is offered: what players buffer before they start (3 segments of 2 s). */
-export const OFFER_AFTER_SEGMENTS = 3;
+const OFFER_AFTER_SEGMENTS = 3;
 
 export interface StoredSegment { uri: string; duration: number; size: number }
 

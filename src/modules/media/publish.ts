@@ -8,7 +8,7 @@ import { renderMasterPlaylist, type Variant } from '../../platform/ffmpeg/index.
 import type { Tx } from '../../platform/db/database.ts';
 import { systemContext } from '../identity/actor.ts';
 import { scheduleRetirement } from './generations.ts';
-import { transcodeGroups } from './groups.ts';
+import { firstRendition } from './groups.ts';
 import type { VideoRef } from './jobs.ts';
 import { masterPlaylistKey, renditionDir } from './objects.ts';
 import type { PipelineDeps } from './pipeline.ts';
@@ -53,7 +53,7 @@ export async function publishStreaming(deps: Pick<PipelineDeps, 'platform'>, ref
  */
 async function writeMaster(deps: Pick<PipelineDeps, 'platform'>, tx: Tx, video: PipelineVideo): Promise<void> {
   const all = await renditionsOf(tx, video.id);
-  const first = transcodeGroups(all, deps.platform.config.transcodeRenditionsPerJob)[0]?.[0];
+  const first = firstRendition(all, deps.platform.config.transcodeRenditionsPerJob);
   if (video.previous_generation !== null && all.find((r) => r.name === first)?.status !== 'ready') return;
   const master = renderMasterPlaylist(all.filter(isPlayable).map((r) => variantOf(r, video.rendition_generation)));
   await deps.platform.storage.forRegion(video.region).put(masterPlaylistKey(video.tenant_id, video.id), Buffer.from(master), { contentType: 'application/vnd.apple.mpegurl' });

@@ -17,7 +17,7 @@ import {
 import type { ObjectStore } from '../../platform/storage/index.ts';
 import type { JobContext } from '../../platform/jobs.ts';
 import { claimTask, type Claim } from './claims.ts';
-import { imagesGroup, transcodeGroups } from './groups.ts';
+import { firstRendition, imagesGroup, transcodeGroups } from './groups.ts';
 import { type ImagePlan, planImages, storeImages } from './images.ts';
 import type { VideoRef } from './jobs.ts';
 import { ensureVideoKeys, type VideoKeys } from './keys.ts';
@@ -74,7 +74,7 @@ interface EncodeRun {
 
 /** The video's first rendition, when this run does not encode it and it is not ready yet. */
 function firstRenditionPending(all: RenditionRow[], names: string[], perJob: number): string | undefined {
-  const first = transcodeGroups(all, perJob)[0]?.[0];
+  const first = firstRendition(all, perJob);
   const row = first ? all.find((r) => r.name === first) : undefined;
   return row && row.status !== 'ready' && !names.includes(row.name) ? row.name : undefined;
 }
@@ -164,7 +164,7 @@ async function encodeAndPublish(deps: PipelineDeps, video: PipelineVideo, all: R
  */
 function progressiveRendition(deps: PipelineDeps, video: PipelineVideo, all: RenditionRow[], rungs: Rung[]): Rung | undefined {
   if (video.previous_generation !== null) return undefined;
-  const first = transcodeGroups(all, deps.platform.config.transcodeRenditionsPerJob)[0]?.[0];
+  const first = firstRendition(all, deps.platform.config.transcodeRenditionsPerJob);
   const row = all.find((r) => r.name === first);
   return row && row.status !== 'ready' ? rungs.find((r) => r.name === row.name) : undefined;
 }
