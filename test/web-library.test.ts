@@ -86,6 +86,11 @@ describe('web library', () => {
   test('upload a clip through the dialog, reload midway, resume from the offset, follow processing to ready', async () => {
     const { page, requests, context } = await open('/library');
     await check(page, requests, 'empty');
+    // The first page of results was asked for once: at boot, beside the session and the page's code, and taken by the page.
+    const searches = requests.filter((u) => new URL(u).pathname === '/api/v1/videos');
+    assert.deepEqual(searches.map((u) => Object.fromEntries(new URL(u).searchParams)), [{ limit: '24', facets: 'true' }]);
+    const requested = (path: string) => requests.findIndex((u) => new URL(u).pathname === path);
+    assert.ok(requested('/api/v1/videos') < requested('/api/v1/auth/session'), 'the results were asked for before the session');
 
     // Let the first chunk through, hold the second: the server then has exactly one chunk.
     let patches = 0;

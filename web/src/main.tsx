@@ -1,11 +1,16 @@
-// The web app's entry: providers (language, router, session, toasts) around the router.
+// The web app's entry: providers (language, router, session, toasts) around
+// the router; the page the visit starts on loads meanwhile.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { App } from './app/App.tsx';
 import { I18nProvider } from './app/i18n.tsx';
+import { preloadPage } from './app/routes.tsx';
 import { SessionProvider } from './app/session.tsx';
+import { features } from './features/index.ts';
 import { ToastProvider } from './ui/index.ts';
+
+preloadPage(features.flatMap((f) => f.routes), location);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -18,6 +18,8 @@ export interface FeatureRoute {
   path: string;
   /** The page, loaded on first visit. */
   page: () => Promise<{ default: ComponentType }>;
+  /** The API GETs the page makes first, for a visit that starts on it: fetched at boot with its code. */
+  firstRequests?: (at: { params: Record<string, string | undefined>; search: URLSearchParams }) => string[];
   /** Who may open it (default: any signed-in member); platform routes say `platform: true`. */
   roles?: Role[];
   platform?: boolean;

@@ -1,6 +1,10 @@
 // Loads data for a page: { data, error, loading, reload }. Pair with
 // <Loading/> and <ErrorView error onRetry={reload}/>.
-import { type DependencyList, useCallback, useEffect, useRef, useState } from 'react';
+//
+// The request starts in a layout effect: as soon as the page is committed,
+// before the browser lays out and paints its loading state, which on a cold
+// load of a page takes longer than the request itself.
+import { type DependencyList, useCallback, useLayoutEffect, useRef, useState } from 'react';
 
 export interface AsyncState<T> { data: T | undefined; error: unknown; loading: boolean; reload: () => void; setData: (data: T) => void }
 
@@ -9,9 +13,10 @@ export function useAsync<T>(load: () => Promise<T>, deps: DependencyList): Async
   const [attempt, setAttempt] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
-  useEffect(() => {
+  useLayoutEffect(() => {
     let live = true;
-    setState((s) => ({ ...s, loading: true, error: undefined }));
+    // The same state when already loading, so the first load causes no second render before paint.
+    setState((s) => (s.loading && s.error === undefined ? s : { ...s, loading: true, error: undefined }));
     loadRef.current().then(
       (data) => { if (live) setState({ data, error: undefined, loading: false }); },
       (error: unknown) => { if (live) setState((s) => ({ data: s.data, error, loading: false })); },

@@ -75,4 +75,16 @@ export function apiQuery(s: LibrarySearch, collection: string | undefined, curso
   return q;
 }
 
+/** Videos per page of results. */
+export const PAGE_SIZE = 24;
+
+/** The GETs the library page makes first: the first page of its search, with facets, and the collections. */
+export function firstRequests({ params, search }: { params: Record<string, string | undefined>; search: URLSearchParams }): string[] {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(apiQuery(readSearch(search), params.collectionId, undefined, PAGE_SIZE))) {
+    for (const one of [value].flat()) if (one !== undefined) query.append(key, String(one));
+  }
+  return [`/api/v1/videos?${query}`, '/api/v1/collections'];
+}
+
 export const hasFilters = (s: LibrarySearch) => Boolean(s.q || s.tags.length || s.status.length || s.publishState.length || s.month || s.duration);

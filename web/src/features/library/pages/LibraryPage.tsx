@@ -11,13 +11,12 @@ import { FacetPanel } from '../components/FacetPanel.tsx';
 import { type ViewMode, VideoResults } from '../components/VideoResults.tsx';
 import { useErrorText } from '../data.ts';
 import { useRoleAtLeast } from '../roles.ts';
-import { apiQuery, hasFilters, type LibrarySearch, readSearch, writeSearch } from '../search.ts';
+import { apiQuery, hasFilters, type LibrarySearch, PAGE_SIZE, readSearch, writeSearch } from '../search.ts';
 import type { Facets, Video } from '../types.ts';
 import { UploadDialog } from '../upload/UploadDialog.tsx';
 import '../library.css';
 
 const VIEW_KEY = 'haven.library.view';
-const PAGE_SIZE = 24;
 
 function storedView(): ViewMode {
   try { return localStorage.getItem(VIEW_KEY) === 'list' ? 'list' : 'grid'; } catch { return 'grid'; }
