@@ -14,6 +14,8 @@ import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 
 const PASSWORD = 'correct horse battery staple';
 /** Chromium logs the expected 401 of GET /api/v1/auth/session when signed out; nothing else may appear. */
+/** The language chunks a page loaded (web/src/features/<feature>/messages/<language>.ts, English excepted). */
+const languageChunks = (requests: string[]) => [...new Set(requests.map((u) => /\/assets\/(sv|fi|de)-[\w-]+\.js$/.exec(new URL(u).pathname)?.[1]).filter(Boolean))];
 const realErrors = (errors: string[]) => errors.filter((e) => !/Failed to load resource: the server responded with a status of 40[13]/.test(e));
 
 describe('web shell in Chromium', () => {
@@ -118,6 +120,7 @@ describe('web shell in Chromium', () => {
       await screenshot(page, 'shell-sign-in');
       assertSameOrigin(requests, haven.url);
       assert.deepEqual(realErrors(errors), []);
+      assert.deepEqual(languageChunks(requests), [], 'an English visitor loads no other language');
     } catch (err) {
       await screenshot(page, `failed-${Date.now()}`);
       throw err;
@@ -127,10 +130,16 @@ describe('web shell in Chromium', () => {
   });
 
   test('a wrong password shows the server\'s error in the browser\'s language (Swedish), and client validation runs first', async () => {
-    const { page, context } = await openPage(browser, haven, { path: '/sign-in', locale: 'sv-SE' });
+    const { page, context, requests } = await openPage(browser, haven, { locale: 'sv-SE' });
     try {
+      // Every page heading the document ever shows, from its first render on.
+      await page.addInitScript({ content: 'window.__headings = []; new MutationObserver(() => { for (const h of document.querySelectorAll("h1")) window.__headings.push(h.textContent); }).observe(document, { childList: true, subtree: true, characterData: true });' });
+      await page.goto(new URL('/sign-in', haven.url).href);
       await page.getByRole('heading', { name: 'Logga in', level: 1 }).waitFor();
       assert.equal(await page.evaluate('document.documentElement.lang'), 'sv');
+      // Swedish was loaded before the first render (no English flashed first), and only Swedish.
+      assert.deepEqual([...new Set(await page.evaluate('window.__headings') as string[])], ['Logga in']);
+      assert.deepEqual(languageChunks(requests), ['sv']);
       await page.getByRole('button', { name: 'Logga in', exact: true }).click();
       await page.getByText('Ange din e-postadress.').waitFor();
       assert.equal(await page.getByLabel('E-postadress').getAttribute('aria-invalid'), 'true');

@@ -1,20 +1,33 @@
 // The UI's languages: every string goes through t(key, vars). The language is
 // the signed-in person's preferred one (the session provider sets it), else
 // one chosen here before signing in, else the browser's among en/sv/fi/de.
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import type { ApiError } from '../api/client.ts';
 import { features } from '../features/index.ts';
 import { type Language, languages, type Messages } from '../features/types.ts';
-import { shellMessages } from '../features/shell/messages.ts';
 
 export { languages, type Language };
 
 const STORAGE_KEY = 'haven.language';
 
-/** Every feature's messages merged per language (the shell's first, so features cannot shadow them by accident). */
-const catalog: Record<Language, Messages> = Object.fromEntries(
-  languages.map((lang) => [lang, Object.assign({}, ...features.map((f) => f.messages[lang]), shellMessages[lang])]),
-) as Record<Language, Messages>;
+/** The shell's messages merge last, so a feature cannot shadow them by accident. */
+const merging = [...features.filter((f) => f.id !== 'shell'), ...features.filter((f) => f.id === 'shell')];
+/** Every feature's messages merged per language: English from the start, the others once loaded. */
+const catalog: Partial<Record<Language, Messages>> & { en: Messages } = { en: Object.assign({}, ...merging.map((f) => f.messages.en)) };
+const loading = new Map<Exclude<Language, 'en'>, Promise<void>>();
+
+/** Loads a language's messages (a chunk per feature); resolves at once for one already here. */
+export function loadLanguage(language: Language): Promise<void> {
+  if (language === 'en' || catalog[language]) return Promise.resolve();
+  let pending = loading.get(language);
+  if (!pending) {
+    pending = Promise.all(merging.map((f) => f.messages[language]())).then((parts) => { catalog[language] = Object.assign({}, ...parts); });
+    // A failed load (the network) may be tried again on the next switch.
+    pending.catch(() => loading.delete(language));
+    loading.set(language, pending);
+  }
+  return pending;
+}
 
 export function isLanguage(value: unknown): value is Language {
   return typeof value === 'string' && (languages as readonly string[]).includes(value);
@@ -29,6 +42,11 @@ export function browserLanguage(): Language {
   return 'en';
 }
 
+/** The language the UI starts in: the one chosen on this browser, else the browser's. */
+export function initialLanguage(): Language {
+  return storedLanguage() ?? browserLanguage();
+}
+
 function storedLanguage(): Language | undefined {
   try {
     const v = localStorage.getItem(STORAGE_KEY);
@@ -41,7 +59,7 @@ function storedLanguage(): Language | undefined {
 export type Translate = (key: string, vars?: Record<string, string | number>) => string;
 
 export function translate(language: Language, key: string, vars?: Record<string, string | number>): string {
-  const text = catalog[language][key] ?? catalog.en[key];
+  const text = catalog[language]?.[key] ?? catalog.en[key];
   if (text === undefined) {
     if (import.meta.env.DEV) console.warn(`missing message ${key}`);
     return key;
@@ -61,14 +79,19 @@ const I18nContext = createContext<I18nValue | undefined>(undefined);
 let currentLanguage: Language = 'en';
 
 export function I18nProvider({ children }: { children: ReactNode }) {
-  const [language, setLanguageState] = useState<Language>(() => storedLanguage() ?? browserLanguage());
+  const [language, setLanguageState] = useState<Language>(initialLanguage);
   currentLanguage = language;
   useEffect(() => {
     document.documentElement.lang = language;
   }, [language]);
+  // The last language asked for: one chosen after it, but loaded sooner, must not win.
+  const wanted = useRef(language);
   const setLanguage = useCallback((next: Language) => {
     try { localStorage.setItem(STORAGE_KEY, next); } catch { /* private mode: the choice lasts this page */ }
-    setLanguageState(next);
+    wanted.current = next;
+    // The UI changes language when its words are here; if they cannot be loaded, it speaks English meanwhile.
+    const change = () => { if (wanted.current === next) setLanguageState(next); };
+    loadLanguage(next).then(change, change);
   }, []);
   const t = useCallback<Translate>((key, vars) => translate(language, key, vars), [language]);
   const value = useMemo(() => ({ language, setLanguage, t }), [language, setLanguage, t]);

@@ -10,6 +10,13 @@ export type Language = (typeof languages)[number];
 /** Message key → text; `{name}` placeholders are filled by the shell's t(key, {name}). */
 export type Messages = Record<string, string>;
 
+/**
+ * English comes with the app's code (every message falls back to it); each
+ * other language is a chunk of its own, loaded when the UI first speaks it,
+ * so nobody downloads the three languages they do not read.
+ */
+export type FeatureMessages = { en: Messages } & Record<Exclude<Language, 'en'>, () => Promise<Messages>>;
+
 export type NavSection = 'library' | 'admin' | 'privacy' | 'account';
 export type Role = 'owner' | 'admin' | 'editor' | 'viewer';
 
@@ -34,5 +41,5 @@ export interface Feature {
   routes: FeatureRoute[];
   nav: NavEntry[];
   /** The feature's messages per language; keys are prefixed with the feature id (`library.upload.title`). */
-  messages: Record<Language, Messages>;
+  messages: FeatureMessages;
 }

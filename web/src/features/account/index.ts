@@ -2,7 +2,7 @@
 // security (password, authenticator app, passkeys, sessions), API tokens,
 // and "My data" (self-service privacy).
 import type { Feature } from '../types.ts';
-import { accountMessages } from './messages/index.ts';
+import { en } from './messages/en.ts';
 
 export const accountFeature: Feature = {
   id: 'account',
@@ -18,5 +18,10 @@ export const accountFeature: Feature = {
     { section: 'account', to: '/account/tokens', label: 'account.nav.tokens' },
     { section: 'privacy', to: '/account/privacy', label: 'account.nav.privacy' },
   ],
-  messages: accountMessages,
+  messages: {
+    en,
+    sv: () => import('./messages/sv.ts').then((m) => m.sv),
+    fi: () => import('./messages/fi.ts').then((m) => m.fi),
+    de: () => import('./messages/de.ts').then((m) => m.de),
+  },
 };

@@ -1,10 +1,7 @@
 // Administration: people and invitations, organization settings, webhooks,
 // the audit log, the privacy center, and (for platform operators) backups.
 import type { Feature } from '../types.ts';
-import { de } from './messages/de.ts';
 import { en } from './messages/en.ts';
-import { fi } from './messages/fi.ts';
-import { sv } from './messages/sv.ts';
 
 const admins = ['owner', 'admin'] as const;
 
@@ -27,5 +24,10 @@ export const adminFeature: Feature = {
     { section: 'admin', to: '/admin/privacy', label: 'admin.nav.privacy', roles: [...admins] },
     { section: 'admin', to: '/admin/backups', label: 'admin.nav.backups', platform: true },
   ],
-  messages: { en, sv, fi, de },
+  messages: {
+    en,
+    sv: () => import('./messages/sv.ts').then((m) => m.sv),
+    fi: () => import('./messages/fi.ts').then((m) => m.fi),
+    de: () => import('./messages/de.ts').then((m) => m.de),
+  },
 };

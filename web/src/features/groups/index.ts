@@ -1,10 +1,7 @@
 // Groups of people: admins name groups and say who is in them; a video's
 // access editor (library) offers them in its members rule.
 import type { Feature } from '../types.ts';
-import { de } from './messages/de.ts';
 import { en } from './messages/en.ts';
-import { fi } from './messages/fi.ts';
-import { sv } from './messages/sv.ts';
 
 const admins = ['owner', 'admin'] as const;
 
@@ -12,5 +9,10 @@ export const groupsFeature: Feature = {
   id: 'groups',
   routes: [{ path: 'admin/groups', page: () => import('./pages/GroupsPage.tsx'), roles: [...admins] }],
   nav: [{ section: 'admin', to: '/admin/groups', label: 'groups.nav', roles: [...admins] }],
-  messages: { en, sv, fi, de },
+  messages: {
+    en,
+    sv: () => import('./messages/sv.ts').then((m) => m.sv),
+    fi: () => import('./messages/fi.ts').then((m) => m.fi),
+    de: () => import('./messages/de.ts').then((m) => m.de),
+  },
 };

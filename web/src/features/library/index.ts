@@ -2,10 +2,7 @@
 // page, and the trash.
 import type { Feature } from '../types.ts';
 import { firstRequests } from './search.ts';
-import { de } from './messages/de.ts';
 import { en } from './messages/en.ts';
-import { fi } from './messages/fi.ts';
-import { sv } from './messages/sv.ts';
 
 export const library: Feature = {
   id: 'library',
@@ -19,5 +16,10 @@ export const library: Feature = {
     { section: 'library', to: '/library', label: 'library.nav' },
     { section: 'library', to: '/trash', label: 'library.nav.trash', roles: ['owner', 'admin'] },
   ],
-  messages: { en, sv, fi, de },
+  messages: {
+    en,
+    sv: () => import('./messages/sv.ts').then((m) => m.sv),
+    fi: () => import('./messages/fi.ts').then((m) => m.fi),
+    de: () => import('./messages/de.ts').then((m) => m.de),
+  },
 };

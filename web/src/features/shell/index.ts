@@ -2,7 +2,7 @@
 // invitation link's target. The consent and enrolment gates are rendered by
 // the app's guard (web/src/app/App.tsx), not routed.
 import type { Feature } from '../types.ts';
-import { shellMessages } from './messages.ts';
+import { en } from './messages/en.ts';
 
 export const shellFeature: Feature = {
   id: 'shell',
@@ -14,5 +14,10 @@ export const shellFeature: Feature = {
     { path: 'verify-email', page: () => import('./VerifyEmailPage.tsx') },
   ],
   nav: [],
-  messages: shellMessages,
+  messages: {
+    en,
+    sv: () => import('./messages/sv.ts').then((m) => m.sv),
+    fi: () => import('./messages/fi.ts').then((m) => m.fi),
+    de: () => import('./messages/de.ts').then((m) => m.de),
+  },
 };
