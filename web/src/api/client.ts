@@ -1,7 +1,7 @@
 // The typed Haven API for the web app: openapi-fetch over the generated
 // schema (schema.d.ts, from /api/v1/openapi.json). Same-origin cookies, the
 // CSRF token added to every unsafe request, and one error type for all.
-import createClient, { type Middleware } from 'openapi-fetch';
+import createClient, { createQuerySerializer, type Middleware } from 'openapi-fetch';
 import type { paths } from './schema.d.ts';
 
 export type { paths, components } from './schema.d.ts';
@@ -108,6 +108,14 @@ function requestKey(url: string): string {
   const u = new URL(url, location.origin);
   u.searchParams.sort();
   return `${u.pathname}?${u.searchParams}`;
+}
+
+const serializeQuery = createQuerySerializer();
+
+/** A GET's URL with its query serialized as the typed client serializes it (for prefetch). */
+export function apiUrl(path: string, query: Record<string, unknown>): string {
+  const search = serializeQuery(query);
+  return search ? `${path}?${search}` : path;
 }
 
 /** Starts a same-origin GET of `path` now, for the typed client's first identical GET. */

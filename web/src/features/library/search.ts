@@ -1,5 +1,6 @@
 // The library's search as URL parameters (so back, forward and shared links
 // keep it) and their translation into GET /api/v1/videos parameters.
+import { apiUrl } from '../../api/client.ts';
 import type { VideoQuery } from './types.ts';
 
 export const STATUSES = ['uploading', 'processing', 'ready', 'failed'] as const;
@@ -80,11 +81,7 @@ export const PAGE_SIZE = 24;
 
 /** The GETs the library page makes first: the first page of its search, with facets, and the collections. */
 export function firstRequests({ params, search }: { params: Record<string, string | undefined>; search: URLSearchParams }): string[] {
-  const query = new URLSearchParams();
-  for (const [key, value] of Object.entries(apiQuery(readSearch(search), params.collectionId, undefined, PAGE_SIZE))) {
-    for (const one of [value].flat()) if (one !== undefined) query.append(key, String(one));
-  }
-  return [`/api/v1/videos?${query}`, '/api/v1/collections'];
+  return [apiUrl('/api/v1/videos', apiQuery(readSearch(search), params.collectionId, undefined, PAGE_SIZE)), '/api/v1/collections'];
 }
 
 export const hasFilters = (s: LibrarySearch) => Boolean(s.q || s.tags.length || s.status.length || s.publishState.length || s.month || s.duration);
