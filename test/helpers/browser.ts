@@ -126,6 +126,20 @@ export function recordRequests(page: Page): { requests: string[]; errors: string
   return { requests, errors };
 }
 
+/**
+ * Where a page's tus uploads resumed: the Upload-Offset of every HEAD answer
+ * (the server's offset, asked when an upload resumes) and of every PATCH
+ * request (where the page sent from), in order.
+ */
+export function recordUploadOffsets(page: Page): { heads: number[]; patches: number[] } {
+  const heads: number[] = [];
+  const patches: number[] = [];
+  const isUpload = (url: string) => new URL(url).pathname.startsWith('/api/v1/uploads/');
+  page.on('request', (r) => { if (r.method() === 'PATCH' && isUpload(r.url())) patches.push(Number(r.headers()['upload-offset'])); });
+  page.on('response', (r) => { if (r.request().method() === 'HEAD' && isUpload(r.url())) heads.push(Number(r.headers()['upload-offset'])); });
+  return { heads, patches };
+}
+
 /** Fails when any request went to another origin than the Haven's. */
 export function assertSameOrigin(requests: string[], origin: string): void {
   const allowed = new URL(origin).origin;
