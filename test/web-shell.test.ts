@@ -13,9 +13,9 @@ import { ApiClient } from './helpers/client.ts';
 import { startTestHaven, type TestHaven } from './helpers/haven.ts';
 
 const PASSWORD = 'correct horse battery staple';
-/** Chromium logs the expected 401 of GET /api/v1/auth/session when signed out; nothing else may appear. */
 /** The language chunks a page loaded (web/src/features/<feature>/messages/<language>.ts, English excepted). */
 const languageChunks = (requests: string[]) => [...new Set(requests.map((u) => /\/assets\/(sv|fi|de)-[\w-]+\.js$/.exec(new URL(u).pathname)?.[1]).filter(Boolean))];
+/** Chromium logs the expected 401 of GET /api/v1/auth/session when signed out; nothing else may appear. */
 const realErrors = (errors: string[]) => errors.filter((e) => !/Failed to load resource: the server responded with a status of 40[13]/.test(e));
 
 describe('web shell in Chromium', () => {
